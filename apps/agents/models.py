@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Agent(models.Model):
+    """An agent: a prompt, a tool set and a step budget. Rows come from data
+    migrations of the domain apps and can be edited by admins."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    system_prompt = models.TextField()
+    tool_names = models.JSONField(default=list)
+    max_iterations = models.PositiveSmallIntegerField(default=10)
+    example_prompts = models.JSONField(default=list, blank=True)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Run(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        MAX_ITERATIONS = "max_iterations_reached"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.MAX_ITERATIONS)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="runs")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="agent_runs"
+    )
+    input = models.TextField()
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.QUEUED)
+    provider = models.CharField(max_length=20, blank=True)  # "openai" or "offline"
+    model = models.CharField(max_length=200, blank=True)
+    final_answer = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    iterations = models.PositiveSmallIntegerField(default=0)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    last_seq = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.agent.slug} run {self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class Message(models.Model):
+    """The conversation, persisted as it happens so a run can be inspected and resumed."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="messages")
+    index = models.PositiveIntegerField()
+    role = models.CharField(max_length=20)
+    content = models.TextField(null=True, blank=True)
+    tool_calls = models.JSONField(null=True, blank=True)
+    tool_call_id = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=100, blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="message_run_index")]
+
+    def __str__(self) -> str:
+        return f"{self.role} #{self.index}"
+
+    def as_openai(self) -> dict[str, object]:
+        message: dict[str, object] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            message["tool_calls"] = self.tool_calls
+        if self.role == "tool":
+            message["tool_call_id"] = self.tool_call_id
+            message["name"] = self.name
+        return message
+
+
+class RunEvent(models.Model):
+    """A live event, persisted before it is broadcast; `seq` orders it within its run."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=40)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "seq"]
+        constraints = [models.UniqueConstraint(fields=["run", "seq"], name="runevent_run_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.seq}"
+
+    def as_payload(self) -> dict[str, object]:
+        return {
+            "run_id": str(self.run_id),
+            "seq": self.seq,
+            "type": self.type,
+            "data": self.data,
+            "ts": self.created_at.isoformat(),
+        }

@@ -1,0 +1,49 @@
+"""The embedded mode's in-process Celery worker.
+
+With no REDIS_URL the broker is kombu's in-memory transport, which only
+reaches consumers in the same process, so the ASGI server starts a worker
+thread beside itself. Runs left unfinished by a previous process are
+re-queued once the worker is up (see apps.agents.services.runs_recover)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+_started = threading.Event()
+_lock = threading.Lock()
+
+
+def start_embedded_worker() -> bool:
+    """Start the worker thread once per process; return whether it runs."""
+    if not settings.OWM_EMBEDDED_WORKER or settings.CELERY_TASK_ALWAYS_EAGER:
+        return False
+    if "pytest" in sys.modules and not getattr(settings, "OWM_EMBEDDED_WORKER_IN_TESTS", False):
+        return False
+    with _lock:
+        if _started.is_set():
+            return True
+        from owm.celery import app
+
+        worker = app.WorkController(
+            concurrency=settings.OWM_EMBEDDED_WORKER_CONCURRENCY,
+            pool="threads",
+            loglevel="WARNING",
+            without_heartbeat=True,
+            without_mingle=True,
+            without_gossip=True,
+        )
+        threading.Thread(target=worker.start, name="owm-embedded-worker", daemon=True).start()
+        _started.set()
+        logger.info(
+            "embedded Celery worker started (%s threads)",
+            settings.OWM_EMBEDDED_WORKER_CONCURRENCY,
+        )
+    from apps.agents.services import runs_recover
+
+    threading.Thread(target=runs_recover, name="owm-run-recovery", daemon=True).start()
+    return True

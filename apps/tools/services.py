@@ -1,0 +1,292 @@
+"""The one door for running a tool: `tool_run`.
+
+Every caller (agent loop, API, dashboard form, workflow engine, webhooks)
+goes through it: look up, parse, authorize, validate, execute with a time
+limit, record, publish, count. It never raises for a bad call: the caller
+gets a structured error result it can hand to a model."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.tools.models import ToolCall, ToolDailyStats
+from apps.tools.policy import authorize
+from apps.tools.registry import ToolContext, ToolError, ToolSpec, registry
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from apps.agents.models import Run
+
+logger = logging.getLogger(__name__)
+
+# Tools run here so a hung tool can be abandoned after its time limit. Python
+# cannot kill a thread: an abandoned call finishes in the background, which is
+# why tools do their own I/O with timeouts too.
+_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="owm-tool")
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    call: ToolCall
+    result: dict[str, Any]  # what the caller (or model) receives
+
+    @property
+    def ok(self) -> bool:
+        return self.call.status == ToolCall.Status.SUCCEEDED
+
+
+def error_result(kind: str, message: str, details: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"kind": kind, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"error": error}
+
+
+def schema_errors(spec: ToolSpec, arguments: dict[str, Any]) -> list[dict[str, str]]:
+    errors = sorted(spec.validator.iter_errors(arguments), key=lambda e: list(e.absolute_path))
+    return [
+        {"path": "/".join(str(p) for p in err.absolute_path) or "(root)", "message": err.message}
+        for err in errors
+    ]
+
+
+def _parse_arguments(raw: dict[str, Any] | str | None) -> tuple[dict[str, Any] | None, str]:
+    if raw is None or raw == "":
+        return {}, ""
+    if isinstance(raw, dict):
+        return raw, ""
+    try:
+        parsed = json.loads(raw)
+    except (TypeError, ValueError) as exc:
+        return None, f"arguments are not valid JSON: {exc}"
+    if not isinstance(parsed, dict):
+        return None, "arguments must be a JSON object"
+    return parsed, ""
+
+
+def tool_run(
+    *,
+    actor: AbstractBaseUser | None,
+    name: str,
+    arguments: dict[str, Any] | str | None,
+    source: str,
+    run: Run | None = None,
+    tool_call_id: str = "",
+    idempotency_key: str | None = None,
+) -> ToolOutcome:
+    if run is not None and tool_call_id:
+        done = _finished_call(run=run, tool_call_id=tool_call_id)
+        if done is not None:  # a resumed run never executes a finished call twice
+            return ToolOutcome(call=done, result=_model_result(done))
+    if idempotency_key:
+        done = ToolCall.objects.filter(
+            tool_name=name, idempotency_key=idempotency_key, status=ToolCall.Status.SUCCEEDED
+        ).first()
+        if done is not None:
+            return ToolOutcome(call=done, result=_model_result(done))
+
+    spec = registry.get(name)
+    parsed, parse_error = _parse_arguments(arguments)
+    call = _call_open(
+        name=name,
+        source=source,
+        actor=actor,
+        run=run,
+        tool_call_id=tool_call_id,
+        idempotency_key=idempotency_key,
+        arguments=parsed if parsed is not None else {"_raw": str(arguments)[:2000]},
+    )
+    _publish(run, "tool.started", call)
+
+    if spec is None:
+        known = ", ".join(s.name for s in registry.all())
+        return _call_close(
+            call, ToolCall.Status.UNKNOWN, error=("unknown_tool", f"unknown tool {name!r}; known: {known}"), run=run
+        )
+    if parsed is None:
+        return _call_close(call, ToolCall.Status.INVALID, error=("invalid_arguments", parse_error), run=run)
+    decision = authorize(actor=actor, spec=spec, arguments=parsed)
+    if not decision.allowed:
+        return _call_close(call, ToolCall.Status.DENIED, error=("denied", decision.reason), run=run)
+    problems = schema_errors(spec, parsed)
+    if problems:
+        message = "arguments do not match the schema of " + name
+        return _call_close(
+            call, ToolCall.Status.INVALID, error=("invalid_arguments", message), details=problems, run=run
+        )
+
+    context = ToolContext(
+        actor=actor,
+        source=source,
+        run_id=str(run.pk) if run is not None else None,
+        tool_call_id=tool_call_id,
+        idempotency_key=idempotency_key,
+    )
+    status, result, error, details = _execute(spec, context, parsed)
+    return _call_close(call, status, result=result, error=error, details=details, run=run)
+
+
+def _execute(
+    spec: ToolSpec, context: ToolContext, arguments: dict[str, Any]
+) -> tuple[str, dict[str, Any] | None, tuple[str, str] | None, Any]:
+    timeout = spec.timeout_s or settings.OWM_TOOL_TIMEOUT
+    try:
+        if settings.OWM_TOOL_ISOLATION == "thread":
+            result = _pool.submit(_in_thread, spec, context, arguments).result(timeout=timeout)
+        else:
+            result = _invoke(spec, context, arguments)
+    except FutureTimeout:
+        return ToolCall.Status.TIMEOUT, None, ("timeout", f"{spec.name} took longer than {timeout:g}s"), None
+    except ToolError as exc:
+        return ToolCall.Status.FAILED, None, (exc.kind, str(exc)), exc.details
+    except Exception as exc:  # a crashing tool must never take the caller down
+        logger.exception("tool %s crashed", spec.name)
+        return ToolCall.Status.FAILED, None, ("crashed", f"{spec.name} failed: {type(exc).__name__}: {exc}"), None
+    if not isinstance(result, dict):
+        result = {"result": result}
+    try:
+        json.dumps(result)
+    except (TypeError, ValueError) as exc:
+        return ToolCall.Status.FAILED, None, ("crashed", f"{spec.name} returned non-JSON data: {exc}"), None
+    return ToolCall.Status.SUCCEEDED, result, None, None
+
+
+def _invoke(spec: ToolSpec, context: ToolContext, arguments: dict[str, Any]) -> Any:
+    with transaction.atomic():  # a tool's writes land whole or not at all
+        return spec.func(context, **arguments)
+
+
+def _in_thread(spec: ToolSpec, context: ToolContext, arguments: dict[str, Any]) -> Any:
+    close_old_connections()
+    try:
+        return _invoke(spec, context, arguments)
+    finally:
+        close_old_connections()
+
+
+def _finished_call(*, run: Run, tool_call_id: str) -> ToolCall | None:
+    return (
+        ToolCall.objects.filter(run=run, tool_call_id=tool_call_id)
+        .exclude(status=ToolCall.Status.RUNNING)
+        .order_by("-id")
+        .first()
+    )
+
+
+def _call_open(
+    *,
+    name: str,
+    source: str,
+    actor: AbstractBaseUser | None,
+    run: Run | None,
+    tool_call_id: str,
+    idempotency_key: str | None,
+    arguments: dict[str, Any],
+) -> ToolCall:
+    fields: dict[str, Any] = {
+        "source": source,
+        "actor": actor if actor is not None and actor.is_authenticated else None,
+        "run": run,
+        "tool_call_id": tool_call_id,
+        "arguments": arguments,
+    }
+    if idempotency_key:
+        # A retried side-effecting call reuses its record instead of adding one.
+        call, _ = ToolCall.objects.update_or_create(
+            tool_name=name,
+            idempotency_key=idempotency_key,
+            defaults={
+                **fields,
+                "started_at": timezone.now(),
+                "status": ToolCall.Status.RUNNING,
+                "result": None,
+                "error": "",
+                "error_kind": "",
+            },
+        )
+    else:
+        call = ToolCall.objects.create(tool_name=name, **fields)
+    call._t0 = time.perf_counter()  # type: ignore[attr-defined]  # duration from here
+    return call
+
+
+def _call_close(
+    call: ToolCall,
+    status: str,
+    *,
+    result: dict[str, Any] | None = None,
+    error: tuple[str, str] | None = None,
+    details: Any = None,
+    run: Run | None,
+) -> ToolOutcome:
+    finished = timezone.now()
+    call.status = status
+    call.result = result if error is None else error_result(error[0], error[1], details)
+    call.error_kind, call.error = error if error else ("", "")
+    call.finished_at = finished
+    call.duration_ms = round((time.perf_counter() - call._t0) * 1000, 3)
+    call.save(update_fields=["status", "result", "error_kind", "error", "finished_at", "duration_ms"])
+    _count(call)
+    _publish(run, "tool.finished", call)
+    return ToolOutcome(call=call, result=_model_result(call))
+
+
+def _model_result(call: ToolCall) -> dict[str, Any]:
+    """The stored result, bounded so one huge output cannot flood the context."""
+    result = call.result or {}
+    limit = settings.OWM_TOOL_RESULT_MAX_CHARS
+    text = json.dumps(result, default=str)
+    if len(text) <= limit:
+        return result
+    return {
+        "truncated": True,
+        "original_chars": len(text),
+        "preview": text[:limit],
+        "note": f"result cut to {limit} characters; narrow the request for the rest",
+    }
+
+
+def _count(call: ToolCall) -> None:
+    ok = call.status == ToolCall.Status.SUCCEEDED
+    day = timezone.localdate(call.started_at)
+    stats, _ = ToolDailyStats.objects.get_or_create(tool_name=call.tool_name, day=day)
+    ToolDailyStats.objects.filter(pk=stats.pk).update(
+        calls=F("calls") + 1,
+        successes=F("successes") + int(ok),
+        errors=F("errors") + int(not ok),
+        total_ms=F("total_ms") + (call.duration_ms or 0),
+    )
+
+
+def _publish(run: Run | None, event_type: str, call: ToolCall) -> None:
+    if run is None:
+        return
+    from apps.agents.events import run_event_publish
+
+    data: dict[str, Any] = {
+        "tool_call_id": call.tool_call_id,
+        "call_id": call.pk,
+        "name": call.tool_name,
+        "arguments": call.arguments,
+    }
+    if event_type == "tool.finished":
+        data.update(
+            status=call.status,
+            ok=call.status == ToolCall.Status.SUCCEEDED,
+            result=_model_result(call),
+            duration_ms=call.duration_ms,
+        )
+    run_event_publish(run=run, event_type=event_type, data=data)
+

@@ -1,0 +1,237 @@
+"""OWM settings: one module, driven by environment variables.
+
+The defaults are the embedded mode (SQLite, in-process channel layer and Celery
+worker, offline planner) and are safe only for a developer's machine;
+OWM_ENV=production refuses to start without a real secret and allowed hosts.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from owm.env import ConfigError, env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("OWM_VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+OWM_ENV = env_str("OWM_ENV", "development")
+if OWM_ENV not in {"development", "production"}:
+    raise ConfigError(f"OWM_ENV={OWM_ENV!r}: use development or production")
+PRODUCTION = OWM_ENV == "production"
+
+
+def _development_secret() -> str:
+    # A per-checkout random key kept out of git: never a literal in code.
+    path = VAR_DIR / "secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env_str("SECRET_KEY")
+if PRODUCTION:
+    if not SECRET_KEY or len(SECRET_KEY) < 32 or SECRET_KEY.startswith("django-insecure"):
+        raise ConfigError("OWM_ENV=production needs SECRET_KEY (or SECRET_KEY_FILE), 32+ chars")
+elif not SECRET_KEY:
+    SECRET_KEY = _development_secret()
+
+DEBUG = env_bool("DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ConfigError("OWM_ENV=production needs ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "django_htmx",
+    "template_partials",
+    "channels",
+    "apps.core",
+    "apps.accounts",
+    "apps.tools",
+    "apps.agents",
+    "apps.inventory",
+    "apps.dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "apps.core.middleware.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "owm.urls"
+WSGI_APPLICATION = "owm.wsgi.application"
+ASGI_APPLICATION = "owm.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "apps.core.context_processors.owm",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "owm.sqlite3",
+            "OPTIONS": {
+                # WAL + IMMEDIATE transactions let the in-process worker and the
+                # web server write at once without "database is locked".
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis, channels, Celery ----------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+EMBEDDED = REDIS_URL is None
+if PRODUCTION and EMBEDDED and not env_bool("OWM_ALLOW_EMBEDDED", False):
+    raise ConfigError("OWM_ENV=production needs REDIS_URL (or OWM_ALLOW_EMBEDDED=true)")
+
+if EMBEDDED:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+        }
+    }
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = env_bool("OWM_CELERY_EAGER", False)
+# Embedded mode: the ASGI server starts a Celery worker thread in its own process.
+OWM_EMBEDDED_WORKER = env_bool("OWM_EMBEDDED_WORKER", EMBEDDED)
+OWM_EMBEDDED_WORKER_CONCURRENCY = env_int("OWM_EMBEDDED_WORKER_CONCURRENCY", 4)
+
+# --- LLM ------------------------------------------------------------------------
+OWM_LLM_BASE_URL = env_str("OWM_LLM_BASE_URL")
+OWM_LLM_API_KEY = env_str("OWM_LLM_API_KEY")
+OWM_LLM_MODEL = env_str("OWM_LLM_MODEL", "kimi-k2-0905-preview")
+OWM_LLM_TEMPERATURE = env_float("OWM_LLM_TEMPERATURE", 0.6)
+OWM_LLM_MAX_TOKENS = env_int("OWM_LLM_MAX_TOKENS", 2048)
+OWM_LLM_TIMEOUT = env_float("OWM_LLM_TIMEOUT", 60.0)
+OWM_LLM_MAX_RETRIES = env_int("OWM_LLM_MAX_RETRIES", 3)
+
+# --- Tools ------------------------------------------------------------------------
+OWM_TOOL_TIMEOUT = env_float("OWM_TOOL_TIMEOUT", 30.0)
+# "thread" runs each tool in a worker thread so a hung tool times out;
+# "inline" runs it in the caller's thread (used by tests inside one transaction).
+OWM_TOOL_ISOLATION = env_str("OWM_TOOL_ISOLATION", "thread")
+if OWM_TOOL_ISOLATION not in {"thread", "inline"}:
+    raise ConfigError("OWM_TOOL_ISOLATION must be thread or inline")
+OWM_TOOL_RESULT_MAX_CHARS = env_int("OWM_TOOL_RESULT_MAX_CHARS", 20000)
+
+# --- Auth -------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard:agents"
+LOGOUT_REDIRECT_URL = "login"
+
+OWM_JWT_ISSUER = env_str("OWM_JWT_ISSUER", "owm")
+OWM_JWT_AUDIENCE = env_str("OWM_JWT_AUDIENCE", "owm-api")
+OWM_JWT_ACCESS_TTL = env_int("OWM_JWT_ACCESS_TTL", 15 * 60)
+OWM_JWT_REFRESH_TTL = env_int("OWM_JWT_REFRESH_TTL", 24 * 60 * 60)
+# Signing key for HS256; defaults to a key derived from SECRET_KEY.
+OWM_JWT_SECRET = env_str("OWM_JWT_SECRET") or f"owm-jwt:{SECRET_KEY}"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.accounts.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 25,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "OWM API",
+    "DESCRIPTION": "Run tool-calling agents, invoke tools, inspect runs.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- i18n, static -----------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Security headers -------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "celery": {"level": "WARNING"},
+        "django.channels.server": {"level": "WARNING"},
+    },
+}
