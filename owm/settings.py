@@ -194,6 +194,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
+    "DEFAULT_THROTTLE_RATES": {"auth": env_str("OWM_AUTH_THROTTLE", "20/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "OWM API",

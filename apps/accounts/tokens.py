@@ -44,9 +44,7 @@ def _encode(user: AbstractBaseUser, typ: str, ttl: int) -> str:
         "exp": now + timedelta(seconds=ttl),
         "jti": uuid.uuid4().hex,
     }
-    return jwt.encode(
-        claims, settings.OWM_JWT_SECRET, algorithm=ALGORITHM, headers={"kid": KEY_ID}
-    )
+    return jwt.encode(claims, settings.OWM_JWT_SECRET, algorithm=ALGORITHM, headers={"kid": KEY_ID})
 
 
 def token_pair_issue(*, user: AbstractBaseUser) -> TokenPair:

@@ -1,3 +1,8 @@
-from django.urls import path
+from django.urls import re_path
 
-urlpatterns: list = []
+from apps.accounts import apis
+
+urlpatterns = [
+    re_path(r"^token/?$", apis.TokenApi.as_view(), name="api-token"),
+    re_path(r"^refresh/?$", apis.RefreshApi.as_view(), name="api-token-refresh"),
+]

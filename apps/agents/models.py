@@ -77,7 +77,7 @@ class Message(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="messages")
     index = models.PositiveIntegerField()
     role = models.CharField(max_length=20)
-    content = models.TextField(null=True, blank=True)
+    content = models.TextField(null=True, blank=True)  # noqa: DJ001  None is not "" for OpenAI
     tool_calls = models.JSONField(null=True, blank=True)
     tool_call_id = models.CharField(max_length=200, blank=True)
     name = models.CharField(max_length=100, blank=True)

@@ -1,3 +1,12 @@
 from django.urls import path
 
-urlpatterns: list = []
+from apps.dashboard import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.agent_list, name="agents"),
+    path("agents/<slug:slug>/", views.agent_console, name="console"),
+    path("runs/", views.run_list, name="runs"),
+    path("runs/<uuid:run_id>/", views.run_detail, name="run"),
+]

@@ -34,7 +34,7 @@ class ToolCall(models.Model):
         "agents.Run", null=True, blank=True, on_delete=models.CASCADE, related_name="tool_calls"
     )
     tool_call_id = models.CharField(max_length=200, blank=True)
-    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001  NULLs stay unique-free
     arguments = models.JSONField(default=dict)
     result = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)

@@ -53,6 +53,9 @@ class ToolSpec:
     side_effects: bool = False
     timeout_s: float | None = None
     category: str = "general"
+    # Run inside one transaction (writes land whole). Tools that wait on the
+    # network say False, so a slow call never holds a database lock.
+    atomic: bool = True
     validator: Draft202012Validator = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -105,6 +108,7 @@ def tool(
     side_effects: bool = False,
     timeout_s: float | None = None,
     category: str = "general",
+    atomic: bool = True,
 ) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
     """Declare a tool: `@tool(name=..., description=..., parameters={...})`."""
 
@@ -119,6 +123,7 @@ def tool(
                 side_effects=side_effects,
                 timeout_s=timeout_s,
                 category=category,
+                atomic=atomic,
             )
         )
         return func

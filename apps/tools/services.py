@@ -113,10 +113,15 @@ def tool_run(
     if spec is None:
         known = ", ".join(s.name for s in registry.all())
         return _call_close(
-            call, ToolCall.Status.UNKNOWN, error=("unknown_tool", f"unknown tool {name!r}; known: {known}"), run=run
+            call,
+            ToolCall.Status.UNKNOWN,
+            error=("unknown_tool", f"unknown tool {name!r}; known: {known}"),
+            run=run,
         )
     if parsed is None:
-        return _call_close(call, ToolCall.Status.INVALID, error=("invalid_arguments", parse_error), run=run)
+        return _call_close(
+            call, ToolCall.Status.INVALID, error=("invalid_arguments", parse_error), run=run
+        )
     decision = authorize(actor=actor, spec=spec, arguments=parsed)
     if not decision.allowed:
         return _call_close(call, ToolCall.Status.DENIED, error=("denied", decision.reason), run=run)
@@ -124,7 +129,11 @@ def tool_run(
     if problems:
         message = "arguments do not match the schema of " + name
         return _call_close(
-            call, ToolCall.Status.INVALID, error=("invalid_arguments", message), details=problems, run=run
+            call,
+            ToolCall.Status.INVALID,
+            error=("invalid_arguments", message),
+            details=problems,
+            run=run,
         )
 
     context = ToolContext(
@@ -148,22 +157,39 @@ def _execute(
         else:
             result = _invoke(spec, context, arguments)
     except FutureTimeout:
-        return ToolCall.Status.TIMEOUT, None, ("timeout", f"{spec.name} took longer than {timeout:g}s"), None
+        return (
+            ToolCall.Status.TIMEOUT,
+            None,
+            ("timeout", f"{spec.name} took longer than {timeout:g}s"),
+            None,
+        )
     except ToolError as exc:
         return ToolCall.Status.FAILED, None, (exc.kind, str(exc)), exc.details
     except Exception as exc:  # a crashing tool must never take the caller down
         logger.exception("tool %s crashed", spec.name)
-        return ToolCall.Status.FAILED, None, ("crashed", f"{spec.name} failed: {type(exc).__name__}: {exc}"), None
+        return (
+            ToolCall.Status.FAILED,
+            None,
+            ("crashed", f"{spec.name} failed: {type(exc).__name__}: {exc}"),
+            None,
+        )
     if not isinstance(result, dict):
         result = {"result": result}
     try:
         json.dumps(result)
     except (TypeError, ValueError) as exc:
-        return ToolCall.Status.FAILED, None, ("crashed", f"{spec.name} returned non-JSON data: {exc}"), None
+        return (
+            ToolCall.Status.FAILED,
+            None,
+            ("crashed", f"{spec.name} returned non-JSON data: {exc}"),
+            None,
+        )
     return ToolCall.Status.SUCCEEDED, result, None, None
 
 
 def _invoke(spec: ToolSpec, context: ToolContext, arguments: dict[str, Any]) -> Any:
+    if not spec.atomic:
+        return spec.func(context, **arguments)
     with transaction.atomic():  # a tool's writes land whole or not at all
         return spec.func(context, **arguments)
 
@@ -237,7 +263,9 @@ def _call_close(
     call.error_kind, call.error = error if error else ("", "")
     call.finished_at = finished
     call.duration_ms = round((time.perf_counter() - call._t0) * 1000, 3)
-    call.save(update_fields=["status", "result", "error_kind", "error", "finished_at", "duration_ms"])
+    call.save(
+        update_fields=["status", "result", "error_kind", "error", "finished_at", "duration_ms"]
+    )
     _count(call)
     _publish(run, "tool.finished", call)
     return ToolOutcome(call=call, result=_model_result(call))
@@ -289,4 +317,3 @@ def _publish(run: Run | None, event_type: str, call: ToolCall) -> None:
             duration_ms=call.duration_ms,
         )
     run_event_publish(run=run, event_type=event_type, data=data)
-

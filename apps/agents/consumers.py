@@ -1,0 +1,86 @@
+"""/ws/runs/<id>/: a run's live events, in order, without gaps.
+
+The consumer authorises before joining the group, replays persisted events
+after the client's last seq (`?after=N` or a {"type": "resync", "after": N}
+message), and fills any gap from the database before forwarding a live one."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from apps.agents.events import register_server_loop, run_events_after, run_group
+from apps.agents.selectors import run_for_user
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return default
+
+
+class RunConsumer(AsyncJsonWebsocketConsumer):
+    run_id: str
+    group: str
+    last_seq: int
+
+    async def connect(self) -> None:
+        register_server_loop(asyncio.get_running_loop())
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.run_id = str(self.scope["url_route"]["kwargs"]["run_id"])
+        run = await database_sync_to_async(run_for_user)(user=user, run_id=self.run_id)
+        if run is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        query = dict(
+            part.split("=", 1)
+            for part in self.scope["query_string"].decode().split("&")
+            if "=" in part
+        )
+        self.last_seq = _int(query.get("after"))
+        self.group = run_group(self.run_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self._replay()
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if isinstance(content, dict) and content.get("type") == "resync":
+            self.last_seq = _int(content.get("after"), self.last_seq)
+            await self._replay()
+        elif isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong", "seq": self.last_seq})
+
+    async def run_event(self, message: dict[str, Any]) -> None:
+        event = message["event"]
+        if event["seq"] <= self.last_seq:
+            return
+        if event["seq"] > self.last_seq + 1:
+            await self._replay()  # a gap: catch up from the database, in order
+            return
+        await self.send_json(event)
+        self.last_seq = event["seq"]
+
+    async def _replay(self) -> None:
+        while True:
+            events = await database_sync_to_async(run_events_after)(
+                run_id=self.run_id, after=self.last_seq
+            )
+            for event in events:
+                await self.send_json(event)
+                self.last_seq = event["seq"]
+            if len(events) < 500:
+                return

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from apps.agents.models import Run
+from apps.agents.selectors import agents_enabled, run_for_user, runs_visible_to
+from apps.agents.services import RunInputError, llm_client, run_create
+from apps.tools.registry import registry
+
+RUNS_PER_PAGE = 20
+
+
+@login_required
+def agent_list(request: HttpRequest) -> HttpResponse:
+    agents = list(agents_enabled())
+    for agent in agents:
+        agent.tools = registry.subset(agent.tool_names)  # type: ignore[attr-defined]
+    recent = runs_visible_to(request.user)[:8]
+    return render(request, "dashboard/agents.html", {"agents": agents, "recent_runs": recent})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agent_console(request: HttpRequest, slug: str) -> HttpResponse:
+    agent = get_object_or_404(agents_enabled(), slug=slug)
+    text = ""
+    if request.method == "POST":
+        text = request.POST.get("input", "")
+        try:
+            run = run_create(agent=agent, user=request.user, text=text)
+        except RunInputError as exc:
+            messages.error(request, str(exc))
+        else:
+            return redirect("dashboard:run", run_id=run.pk)
+    client = llm_client()
+    runs = runs_visible_to(request.user).filter(agent=agent)[:10]
+    return render(
+        request,
+        "dashboard/console.html",
+        {
+            "agent": agent,
+            "tools": registry.subset(agent.tool_names),
+            "runs": runs,
+            "text": text,
+            "provider": client.provider,
+            "model": client.model,
+        },
+    )
+
+
+@login_required
+def run_list(request: HttpRequest) -> HttpResponse:
+    runs = runs_visible_to(request.user)
+    agent = request.GET.get("agent", "")
+    status = request.GET.get("status", "")
+    if agent:
+        runs = runs.filter(agent__slug=agent)
+    if status:
+        runs = runs.filter(status=status)
+    page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dashboard/runs.html",
+        {
+            "page": page,
+            "agents": agents_enabled(),
+            "statuses": Run.Status.choices,
+            "agent": agent,
+            "status": status,
+        },
+    )
+
+
+@login_required
+def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
+    run = run_for_user(user=request.user, run_id=run_id)
+    if run is None:
+        raise Http404("No such run, or you may not see it.")
+    return render(request, "dashboard/run.html", {"run": run})

@@ -1,0 +1,49 @@
+"""Shared test setup: tools run inline (inside the test's transaction) and
+Celery tasks run eagerly unless a test starts a real worker."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _owm_test_settings(settings):  # type: ignore[no-untyped-def]
+    settings.OWM_TOOL_ISOLATION = "inline"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.OWM_LLM_BASE_URL = None
+    from owm.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+
+
+@pytest.fixture
+def scenario(db):  # type: ignore[no-untyped-def]
+    from tests.scenario import scenario_create
+
+    return scenario_create()
+
+
+@pytest.fixture
+def temp_tool():  # type: ignore[no-untyped-def]
+    """Register throwaway tools for one test, then remove them."""
+    from apps.tools.registry import ToolSpec, registry
+
+    added: list[str] = []
+
+    def register(name, func, parameters=None, **kwargs):  # type: ignore[no-untyped-def]
+        spec = ToolSpec(
+            name=name,
+            description=kwargs.pop("description", f"test tool {name}"),
+            parameters=parameters or {"type": "object", "properties": {}},
+            func=func,
+            **kwargs,
+        )
+        registry.register(spec)
+        added.append(name)
+        return spec
+
+    yield register
+    for name in added:
+        registry._tools.pop(name, None)
