@@ -201,6 +201,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Run tool-calling agents, invoke tools, inspect runs.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "apps.agents.models.Run.Status",
+        "ToolCallStatusEnum": "apps.tools.models.ToolCall.Status",
+    },
 }
 
 # --- i18n, static -----------------------------------------------------------------

@@ -11,6 +11,7 @@ def _owm_test_settings(settings):  # type: ignore[no-untyped-def]
     settings.OWM_TOOL_ISOLATION = "inline"
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.OWM_LLM_BASE_URL = None
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
     from owm.celery import app
 
     app.conf.task_always_eager = True

@@ -1,8 +1,8 @@
-from django.urls import re_path
+from django.urls import path
 
 from apps.accounts import apis
 
 urlpatterns = [
-    re_path(r"^token/?$", apis.TokenApi.as_view(), name="api-token"),
-    re_path(r"^refresh/?$", apis.RefreshApi.as_view(), name="api-token-refresh"),
+    path("token", apis.TokenApi.as_view(), name="api-token"),
+    path("refresh", apis.RefreshApi.as_view(), name="api-token-refresh"),
 ]

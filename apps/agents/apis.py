@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -71,7 +72,10 @@ class RunDetailApi(APIView):
 class RunEventsApi(APIView):
     """The run's persisted live events after a sequence number (polling clients)."""
 
-    @extend_schema(parameters=[OpenApiParameter("after", int, description="last seq seen")])
+    @extend_schema(
+        parameters=[OpenApiParameter("after", int, description="last seq seen")],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request: Request, run_id: str) -> Response:
         if run_for_user(user=request.user, run_id=run_id) is None:
             raise NotFound("No such run, or you may not see it.")
