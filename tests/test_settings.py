@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def django_check(**env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SECRET_KEY", "OWM_", "DJANGO_"))}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SECRET_KEY", "OWM_", "DJANGO_"))
+    }
     return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
@@ -24,14 +26,19 @@ def django_check(**env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
-    result = django_check(OWM_ENV="production", ALLOWED_HOSTS="owm.example", OWM_VAR_DIR=str(tmp_path))
+    result = django_check(
+        OWM_ENV="production", ALLOWED_HOSTS="owm.example", OWM_VAR_DIR=str(tmp_path)
+    )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
 
 
 def test_production_refuses_a_short_secret_key(tmp_path):
     result = django_check(
-        OWM_ENV="production", SECRET_KEY="short", ALLOWED_HOSTS="owm.example", OWM_VAR_DIR=str(tmp_path)
+        OWM_ENV="production",
+        SECRET_KEY="short",
+        ALLOWED_HOSTS="owm.example",
+        OWM_VAR_DIR=str(tmp_path),
     )
     assert result.returncode != 0
 

@@ -73,7 +73,8 @@ def _stock_summary(rows: list[dict[str, Any]], where: str, unknown: list[str], m
     low = [r for r in rows if r["status"] != StockLevel.State.OK]
     products = len({r["product_id"] for r in rows})
     text = (
-        f"{len(rows)} stock rows for {products} product{'s' * (products != 1)} {where}: "
+        f"{len(rows)} stock row{'s' * (len(rows) != 1)} for "
+        f"{products} product{'s' * (products != 1)} {where}: "
         f"{len(low)} at or below reorder point."
     )
     if low:

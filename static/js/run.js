@@ -136,8 +136,10 @@
         final.hidden = false;
       }
       const usage = ev.data.usage || {};
-      document.getElementById("final-usage").textContent =
-        ev.data.iterations + " model turn(s) · " + (usage.total_tokens || 0) + " tokens";
+      const turns = ev.data.iterations + (ev.data.iterations === 1 ? " model turn" : " model turns");
+      document.getElementById("final-usage").textContent = usage.total_tokens
+        ? turns + " · " + usage.total_tokens.toLocaleString() + " tokens"
+        : turns + " · no tokens used";
       setConnection("finished", "done");
     }
   };

@@ -15,10 +15,14 @@ pytestmark = pytest.mark.django_db
 
 
 def token_for(client: APIClient, username: str, password: str):  # type: ignore[no-untyped-def]
-    return client.post("/api/auth/token", {"username": username, "password": password}, format="json")
+    return client.post(
+        "/api/auth/token", {"username": username, "password": password}, format="json"
+    )
 
 
-def forged(claims: dict, *, key: str | None = None, headers: dict | None = None, alg: str = ALGORITHM) -> str:
+def forged(
+    claims: dict, *, key: str | None = None, headers: dict | None = None, alg: str = ALGORITHM
+) -> str:
     now = datetime.now(tz=UTC)
     base = {
         "sub": "1",

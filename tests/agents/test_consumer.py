@@ -18,7 +18,9 @@ app = URLRouter(websocket_urlpatterns)
 
 def make_run(user) -> Run:  # type: ignore[no-untyped-def]
     # transactional tests flush the data migrations' rows, so make the agent here
-    agent, _ = Agent.objects.get_or_create(slug="ws-test", defaults={"name": "WS", "system_prompt": "-"})
+    agent, _ = Agent.objects.get_or_create(
+        slug="ws-test", defaults={"name": "WS", "system_prompt": "-"}
+    )
     return Run.objects.create(agent=agent, user=user, input="hi")
 
 

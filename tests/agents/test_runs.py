@@ -43,7 +43,9 @@ def use_endpoint(settings, server: ScriptedLLMServer, **extra) -> None:  # type:
     settings.OWM_LLM_TIMEOUT = extra.get("timeout", 5.0)
 
 
-def test_the_offline_planner_answers_the_stock_question_end_to_end(scenario, django_capture_on_commit_callbacks):
+def test_the_offline_planner_answers_the_stock_question_end_to_end(
+    scenario, django_capture_on_commit_callbacks
+):
     client = api_for(scenario.operator)
     with django_capture_on_commit_callbacks(execute=True):
         created = start_run(client)
@@ -57,7 +59,13 @@ def test_the_offline_planner_answers_the_stock_question_end_to_end(scenario, dja
     assert step["name"] == "check_stock_levels"
     assert step["arguments"] == {"product_ids": ["SKU-1001"], "location": "Seoul"}
     assert step["status"] == "succeeded" and step["duration_ms"] is not None
-    assert [m["role"] for m in detail["messages"]] == ["system", "user", "assistant", "tool", "assistant"]
+    assert [m["role"] for m in detail["messages"]] == [
+        "system",
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+    ]
     types = list(RunEvent.objects.filter(run_id=created["id"]).values_list("type", flat=True))
     assert types[:2] == ["run.queued", "run.started"]
     assert types[-1] == "run.finished"
@@ -101,7 +109,9 @@ def test_malformed_arguments_go_back_to_the_model_and_the_run_goes_on(
     with ScriptedLLMServer() as server:
         use_endpoint(settings, server)
         server.add_tool_calls([("predict_demand", '{"product_id": "SKU-1001", ')])
-        server.add_tool_calls([("predict_demand", {"product_id": "SKU-1001", "forecast_period": 7})])
+        server.add_tool_calls(
+            [("predict_demand", {"product_id": "SKU-1001", "forecast_period": 7})]
+        )
         server.add_text("Forecast done.")
         client = api_for(scenario.operator)
         with django_capture_on_commit_callbacks(execute=True):
@@ -110,7 +120,9 @@ def test_malformed_arguments_go_back_to_the_model_and_the_run_goes_on(
 
     assert error_turn["error"]["kind"] == "invalid_arguments"
     statuses = list(
-        ToolCall.objects.filter(run_id=created["id"]).order_by("id").values_list("status", flat=True)
+        ToolCall.objects.filter(run_id=created["id"])
+        .order_by("id")
+        .values_list("status", flat=True)
     )
     assert statuses == ["invalid_arguments", "succeeded"]
     assert Run.objects.get(pk=created["id"]).status == "succeeded"
@@ -172,7 +184,17 @@ def test_a_tool_the_model_was_not_offered_is_denied_at_execution(
 ):
     with ScriptedLLMServer() as server:
         use_endpoint(settings, server)
-        server.add_tool_calls([("create_purchase_order", {"supplier_id": "SUP-001", "items": [{"product_id": "SKU-1001", "quantity": 10}]})])
+        server.add_tool_calls(
+            [
+                (
+                    "create_purchase_order",
+                    {
+                        "supplier_id": "SUP-001",
+                        "items": [{"product_id": "SKU-1001", "quantity": 10}],
+                    },
+                )
+            ]
+        )
         server.add_text("I could not order.")
         viewer_client = api_for(scenario.viewer)
         with django_capture_on_commit_callbacks(execute=True):

@@ -44,10 +44,18 @@ def test_invoking_a_tool_records_the_call_as_coming_from_the_api(scenario):
         ("operator", "predict_demand", {"product_id": "SKU-1001"}, 400, "invalid_arguments"),
         ("viewer", "check_stock_levels", {}, 403, "denied"),
         ("operator", "no_such_tool", {}, 404, "unknown_tool"),
-        ("operator", "predict_demand", {"product_id": "SKU-9", "forecast_period": 3}, 422, "failed"),
+        (
+            "operator",
+            "predict_demand",
+            {"product_id": "SKU-9", "forecast_period": 3},
+            422,
+            "failed",
+        ),
     ],
 )
-def test_a_bad_invocation_gets_a_status_and_a_structured_error(scenario, user, name, arguments, code, status):
+def test_a_bad_invocation_gets_a_status_and_a_structured_error(
+    scenario, user, name, arguments, code, status
+):
     response = client_for(getattr(scenario, user)).post(
         f"/api/tools/{name}/invoke", {"arguments": arguments}, format="json"
     )

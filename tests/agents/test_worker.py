@@ -1,0 +1,47 @@
+"""The same task code on a real Celery worker: the in-process worker thread of
+the embedded mode (memory broker), or Redis when REDIS_URL is set."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from apps.agents.models import Agent, Run
+from apps.agents.services import run_create
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def real_worker(settings):  # type: ignore[no-untyped-def]
+    from apps.core import embedded
+    from owm.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.OWM_EMBEDDED_WORKER = True
+    settings.OWM_EMBEDDED_WORKER_IN_TESTS = True
+    app.conf.task_always_eager = False
+    assert embedded.start_embedded_worker() is True
+    yield
+    app.conf.task_always_eager = True
+
+
+def test_a_queued_run_is_executed_by_a_real_worker(scenario, real_worker):
+    agent, _ = Agent.objects.get_or_create(
+        slug="inventory",
+        defaults={
+            "name": "Inventory agent",
+            "system_prompt": "Use the tools.",
+            "tool_names": ["check_stock_levels"],
+        },
+    )
+    run = run_create(agent=agent, user=scenario.operator, text="check stock levels for SKU-1001")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.is_finished:
+            break
+        time.sleep(0.1)
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    assert run.tool_calls.get().tool_name == "check_stock_levels"
