@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -157,6 +158,8 @@ OWM_LLM_TEMPERATURE = env_float("OWM_LLM_TEMPERATURE", 0.6)
 OWM_LLM_MAX_TOKENS = env_int("OWM_LLM_MAX_TOKENS", 2048)
 OWM_LLM_TIMEOUT = env_float("OWM_LLM_TIMEOUT", 60.0)
 OWM_LLM_MAX_RETRIES = env_int("OWM_LLM_MAX_RETRIES", 3)
+# Stream assistant text to the run page as it is generated.
+OWM_LLM_STREAM = env_bool("OWM_LLM_STREAM", True)
 
 # --- Tools ------------------------------------------------------------------------
 OWM_TOOL_TIMEOUT = env_float("OWM_TOOL_TIMEOUT", 30.0)
@@ -214,7 +217,17 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")) or "")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = DEBUG  # development serves straight from static/
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 
 # --- Security headers -------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -41,6 +41,7 @@ def use_endpoint(settings, server: ScriptedLLMServer, **extra) -> None:  # type:
     settings.OWM_LLM_MODEL = "kimi-k2-0905-preview"
     settings.OWM_LLM_MAX_RETRIES = extra.get("retries", 0)
     settings.OWM_LLM_TIMEOUT = extra.get("timeout", 5.0)
+    settings.OWM_LLM_STREAM = extra.get("stream", False)
 
 
 def test_the_offline_planner_answers_the_stock_question_end_to_end(
@@ -230,3 +231,26 @@ def test_a_resumed_run_never_repeats_a_finished_tool_call(
     assert PurchaseOrder.objects.count() == orders_before
     assert ToolCall.objects.filter(run=run, tool_name="create_purchase_order").count() == 1
     assert RunEvent.objects.filter(run=run, type="run.resumed").exists()
+
+
+def test_streamed_text_reaches_the_run_as_delta_events_before_the_turn_completes(
+    scenario, settings, django_capture_on_commit_callbacks
+):
+    answer = "SKU-1001 has 18 units in Seoul, below its reorder point of 60. " * 3
+    with ScriptedLLMServer(stream_pieces=6) as server:
+        use_endpoint(settings, server, stream=True)
+        server.add_tool_calls([("check_stock_levels", {"product_ids": ["SKU-1001"]})])
+        server.add_text(answer)
+        client = api_for(scenario.operator)
+        with django_capture_on_commit_callbacks(execute=True):
+            created = start_run(client)
+        assert all(request.body["stream"] is True for request in server.chat_requests)
+
+    run = Run.objects.get(pk=created["id"])
+    assert run.status == "succeeded" and run.final_answer == answer
+    events = list(RunEvent.objects.filter(run=run).order_by("seq"))
+    deltas = [e for e in events if e.type == "llm.delta"]
+    assert "".join(e.data["text"] for e in deltas) == answer
+    last_turn = [e for e in events if e.type == "llm.completed"][-1]
+    assert all(e.seq < last_turn.seq for e in deltas)
+    assert run.tool_calls.get().status == "succeeded"

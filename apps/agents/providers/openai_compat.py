@@ -266,7 +266,7 @@ def _usage(usage: Any) -> Usage:
     )
 
 
-def client_from_settings(*, stream: bool = False) -> OpenAICompatibleClient:
+def client_from_settings(*, stream: bool | None = None) -> OpenAICompatibleClient:
     """The client configured by the OWM_LLM_* settings."""
     base_url = settings.OWM_LLM_BASE_URL
     if not base_url:
@@ -279,5 +279,5 @@ def client_from_settings(*, stream: bool = False) -> OpenAICompatibleClient:
         max_tokens=settings.OWM_LLM_MAX_TOKENS,
         timeout=settings.OWM_LLM_TIMEOUT,
         max_retries=settings.OWM_LLM_MAX_RETRIES,
-        stream=stream,
+        stream=settings.OWM_LLM_STREAM if stream is None else stream,
     )
