@@ -65,6 +65,13 @@ INSTALLED_APPS = [
     "apps.tools",
     "apps.agents",
     "apps.inventory",
+    "apps.customerservice",
+    "apps.datatools",
+    "apps.notifications",
+    "apps.rules",
+    "apps.audit",
+    "apps.workflows",
+    "apps.webhooks",
     "apps.dashboard",
 ]
 

@@ -3,6 +3,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+# Domain apps: their pages under a prefix, their JSON API under /api/.
+PAGE_APPS = {
+    "customerservice": "support",
+    "datatools": "data",
+    "notifications": "notifications",
+    "rules": "rules",
+    "audit": "audit",
+    "workflows": "workflows",
+    "webhooks": "webhooks",
+}
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -11,5 +22,7 @@ urlpatterns = [
     path("api/auth/", include("apps.accounts.urls")),
     path("api/", include("apps.tools.urls")),
     path("api/", include("apps.agents.urls")),
+    *[path("api/", include(f"apps.{app}.api_urls")) for app in PAGE_APPS],
+    *[path(f"{prefix}/", include(f"apps.{app}.urls")) for app, prefix in PAGE_APPS.items()],
     path("", include("apps.dashboard.urls")),
 ]

@@ -14,7 +14,7 @@ DEMO_USERS = [
 ]
 
 
-def seed_users() -> list[str]:
+def seed() -> dict[str, list[str]]:
     User = get_user_model()
     created = []
     for username, password, role, superuser in DEMO_USERS:
@@ -29,4 +29,4 @@ def seed_users() -> list[str]:
         )
         user.groups.add(Group.objects.get(name=role))
         created.append(username)
-    return created
+    return {"users_created": created}

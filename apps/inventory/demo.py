@@ -216,3 +216,8 @@ def _purchase_orders(
     )
     services.purchase_order_submit(purchase_order=on_order)
     return [received.number, on_order.number]
+
+
+def seed() -> dict[str, Any]:
+    """The demo data command's entry point."""
+    return seed_inventory()

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 class Decision:
     allowed: bool
     reason: str = ""
+    # Allowed, but only once a human approves this call (the run pauses).
+    requires_approval: bool = False
 
 
 class Policy(Protocol):

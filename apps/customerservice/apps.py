@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CustomerserviceConfig(AppConfig):
+    name = "apps.customerservice"
+    label = "customerservice"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DatatoolsConfig(AppConfig):
+    name = "apps.datatools"
+    label = "datatools"
