@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.rules",
     "apps.audit",
+    "apps.rbac",
     "apps.workflows",
     "apps.webhooks",
     "apps.dashboard",

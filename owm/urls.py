@@ -10,6 +10,7 @@ PAGE_APPS = {
     "notifications": "notifications",
     "rules": "rules",
     "audit": "audit",
+    "rbac": "rbac",
     "workflows": "workflows",
     "webhooks": "webhooks",
 }
