@@ -154,6 +154,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("OWM_CELERY_EAGER", False)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "expire-approvals": {"task": "apps.tools.tasks.approvals_expire_due", "schedule": 60.0},
+}
 # Embedded mode: the ASGI server starts a Celery worker thread in its own process.
 OWM_EMBEDDED_WORKER = env_bool("OWM_EMBEDDED_WORKER", EMBEDDED)
 OWM_EMBEDDED_WORKER_CONCURRENCY = env_int("OWM_EMBEDDED_WORKER_CONCURRENCY", 4)
@@ -177,6 +181,8 @@ OWM_TOOL_ISOLATION = env_str("OWM_TOOL_ISOLATION", "thread")
 if OWM_TOOL_ISOLATION not in {"thread", "inline"}:
     raise ConfigError("OWM_TOOL_ISOLATION must be thread or inline")
 OWM_TOOL_RESULT_MAX_CHARS = env_int("OWM_TOOL_RESULT_MAX_CHARS", 20000)
+# A gated call nobody decided on within this many seconds expires.
+OWM_APPROVAL_TTL = env_int("OWM_APPROVAL_TTL", 24 * 60 * 60)
 
 # --- Auth -------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

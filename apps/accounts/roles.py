@@ -9,8 +9,8 @@ from typing import Any
 from django.contrib.auth.models import Group, Permission
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    "admin": ["tools.use_tools"],
-    "manager": ["tools.use_tools"],
+    "admin": ["tools.use_tools", "tools.decide_approval"],
+    "manager": ["tools.use_tools", "tools.decide_approval"],
     "operator": ["tools.use_tools"],
     "viewer": [],
 }

@@ -84,3 +84,29 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
                 self.last_seq = event["seq"]
             if len(events) < 500:
                 return
+
+
+class ApprovalsConsumer(AsyncJsonWebsocketConsumer):
+    """/ws/approvals/: approvers hear about every approval requested or decided."""
+
+    async def connect(self) -> None:
+        register_server_loop(asyncio.get_running_loop())
+        from apps.tools.approvals import APPROVALS_GROUP, may_decide
+
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if not await database_sync_to_async(may_decide)(user):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.group = APPROVALS_GROUP
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def approvals_event(self, message: dict[str, Any]) -> None:
+        await self.send_json(message["event"])

@@ -44,11 +44,12 @@ def run_event_publish(*, run: Run, event_type: str, data: dict[str, Any]) -> Run
     return event
 
 
-def broadcast(group: str, payload: dict[str, Any]) -> None:
+def broadcast(group: str, payload: dict[str, Any], *, kind: str = "run.event") -> None:
+    """Send to a channel-layer group; `kind` names the consumer handler."""
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "run.event", "event": payload}
+    message = {"type": kind, "event": payload}
     try:
         loop = _server_loop
         if settings.EMBEDDED and loop is not None and loop.is_running():

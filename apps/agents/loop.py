@@ -18,9 +18,14 @@ OnMessage = Callable[[Message, Completion | None], None]
 OnText = Callable[[str], None]
 
 
+class PauseRun(Exception):  # a signal, not an error
+    """Raised by `execute` when a call waits for a human: the loop stops here
+    and the run resumes later from its persisted history."""
+
+
 @dataclass
 class LoopResult:
-    status: str  # succeeded | failed | max_iterations_reached
+    status: str  # succeeded | failed | max_iterations_reached | waiting_approval
     final_answer: str = ""
     error: str = ""
     iterations: int = 0
@@ -73,7 +78,6 @@ def run_loop(
     `messages` is extended in place; every appended message goes to on_message
     first so it is persisted before the next step."""
     iterations = sum(1 for m in messages if m["role"] == "assistant")
-    prompt_tokens = completion_tokens = 0
 
     def run_tools(calls: list[ToolCallRequest]) -> None:
         for call in calls:
@@ -81,6 +85,33 @@ def run_loop(
             messages.append(message)
             on_message(message, None)
 
+    try:
+        return _loop(
+            client=client,
+            messages=messages,
+            tools=tools,
+            run_tools=run_tools,
+            on_message=on_message,
+            on_text=on_text,
+            max_iterations=max_iterations,
+            iterations=iterations,
+        )
+    except PauseRun as pause:
+        return LoopResult(status="waiting_approval", error=str(pause), iterations=iterations)
+
+
+def _loop(
+    *,
+    client: ChatClient,
+    messages: list[Message],
+    tools: list[dict[str, Any]],
+    run_tools: Callable[[list[ToolCallRequest]], None],
+    on_message: OnMessage,
+    on_text: OnText | None,
+    max_iterations: int,
+    iterations: int,
+) -> LoopResult:
+    prompt_tokens = completion_tokens = 0
     run_tools(pending_tool_calls(messages))
     while iterations < max_iterations:
         try:

@@ -30,6 +30,7 @@ class Run(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued"
         RUNNING = "running"
+        WAITING_APPROVAL = "waiting_approval"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
         MAX_ITERATIONS = "max_iterations_reached"

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.agents.events import run_event_publish
 from apps.agents.llm import ChatClient, Completion, Message, ToolCallRequest
-from apps.agents.loop import LoopResult, run_loop
+from apps.agents.loop import LoopResult, PauseRun, run_loop
 from apps.agents.models import Agent, Run
 from apps.agents.models import Message as MessageRow
 from apps.tools.policy import visible_tools
@@ -84,10 +84,12 @@ def run_execute(*, run_id: str) -> Run | None:
     run = Run.objects.select_related("agent", "user").filter(pk=run_id).first()
     if run is None or run.is_finished:
         return run
-    resumed = run.status == Run.Status.RUNNING
-    Run.objects.filter(pk=run.pk).update(
-        status=Run.Status.RUNNING, started_at=Coalesce(F("started_at"), timezone.now())
-    )
+    resumed = run.started_at is not None
+    claimed = Run.objects.filter(
+        pk=run.pk, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]
+    ).update(status=Run.Status.RUNNING, started_at=Coalesce(F("started_at"), timezone.now()))
+    if not claimed:  # waiting for a human: the decision queues it again
+        return run
     run.refresh_from_db()
     run_event_publish(
         run=run,
@@ -124,6 +126,8 @@ def _run_loop_for(run: Run) -> LoopResult:
             run=run,
             tool_call_id=call.id,
         )
+        if outcome.waiting:
+            raise PauseRun(outcome.result["approval_id"])
         return outcome.result
 
     return run_loop(
@@ -197,7 +201,35 @@ class _TextStream:
         run_event_publish(run=self.run, event_type="llm.delta", data={"text": text})
 
 
+def _run_pause(run: Run, approval_id: int) -> Run:
+    """Park the run until the approval is decided; if it already was (a fast
+    approver), queue it again at once. Conditional updates make exactly one
+    of this and the decision's resume win."""
+    from apps.tools.models import Approval
+
+    Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
+        status=Run.Status.WAITING_APPROVAL
+    )
+    run.refresh_from_db()
+    run_event_publish(run=run, event_type="run.waiting", data={"approval_id": approval_id})
+    if Approval.objects.filter(pk=approval_id).exclude(status=Approval.Status.PENDING).exists():
+        run_resume_if_waiting(run_id=run.pk)
+    return run
+
+
+def run_resume_if_waiting(*, run_id: object) -> bool:
+    """Queue a run paused for approval again (called after a decision)."""
+    requeued = Run.objects.filter(pk=run_id, status=Run.Status.WAITING_APPROVAL).update(
+        status=Run.Status.QUEUED
+    )
+    if requeued:
+        transaction.on_commit(lambda: _enqueue(run_id))
+    return bool(requeued)
+
+
 def _run_finish(run: Run, result: LoopResult) -> Run:
+    if result.status == "waiting_approval":
+        return _run_pause(run, int(result.error))
     Run.objects.filter(pk=run.pk).update(
         status=result.status,
         final_answer=result.final_answer,
@@ -223,9 +255,23 @@ def _run_finish(run: Run, result: LoopResult) -> Run:
     return run
 
 
+def runs_waiting_unblock() -> int:
+    """Queue again paused runs whose approvals were all decided: covers a
+    decision whose resume message was lost in a crash."""
+    from apps.tools.models import Approval
+
+    waiting = Run.objects.filter(status=Run.Status.WAITING_APPROVAL).exclude(
+        approvals__status=Approval.Status.PENDING
+    )
+    return sum(
+        run_resume_if_waiting(run_id=run_id) for run_id in waiting.values_list("pk", flat=True)
+    )
+
+
 def runs_recover() -> int:
     """Queue again the runs a previous process left unfinished (embedded mode
     loses its in-memory queue on restart). Returns how many were queued."""
+    runs_waiting_unblock()
     pending = list(
         Run.objects.filter(status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).values_list(
             "pk", flat=True

@@ -33,6 +33,8 @@ def start_embedded_worker() -> bool:
             concurrency=settings.OWM_EMBEDDED_WORKER_CONCURRENCY,
             pool="threads",
             loglevel="WARNING",
+            beat=True,  # schedules too: one process runs everything
+            schedule_filename=settings.CELERY_BEAT_SCHEDULE_FILENAME,
             without_heartbeat=True,
             without_mingle=True,
             without_gossip=True,

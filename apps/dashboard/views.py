@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +13,10 @@ from django.views.decorators.http import require_http_methods
 from apps.agents.models import Run
 from apps.agents.selectors import agents_enabled, run_for_user, runs_visible_to
 from apps.agents.services import RunInputError, llm_client, run_create
+from apps.tools.approvals import ApprovalError, approval_decide, may_decide
+from apps.tools.models import Approval
 from apps.tools.registry import registry
+from apps.tools.selectors import approvals_pending, approvals_recent_decided
 
 RUNS_PER_PAGE = 20
 
@@ -82,3 +88,52 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     if run is None:
         raise Http404("No such run, or you may not see it.")
     return render(request, "dashboard/run.html", {"run": run})
+
+
+@login_required
+def approvals_inbox(request: HttpRequest) -> HttpResponse:
+    if not may_decide(request.user):
+        raise PermissionDenied("Only approvers (admins and managers) see the approvals inbox.")
+    pending = approvals_pending()
+    decided = approvals_recent_decided()[:20]
+    template = "dashboard/approvals.html"
+    if request.htmx and request.GET.get("part") == "pending":
+        template += "#pending-list"
+    return render(request, template, {"pending": pending, "decided": decided})
+
+
+@login_required
+@require_http_methods(["POST"])
+def approval_decide_view(request: HttpRequest, approval_id: int) -> HttpResponse:
+    approve = request.POST.get("decision") == "approve"
+    error = ""
+    arguments = None
+    raw = request.POST.get("arguments", "").strip()
+    if approve and raw:
+        try:
+            arguments = json.loads(raw)
+        except ValueError as exc:
+            error = f"The arguments are not valid JSON: {exc}"
+        else:
+            if not isinstance(arguments, dict):
+                error = "The arguments must be a JSON object."
+    approval = get_object_or_404(
+        Approval.objects.select_related("run", "tool_call"), pk=approval_id
+    )
+    if not error:
+        try:
+            approval = approval_decide(
+                approval_id=approval.pk,
+                user=request.user,
+                approve=approve,
+                arguments=arguments,
+                note=request.POST.get("note", ""),
+            )
+        except ApprovalError as exc:
+            error = str(exc)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("dashboard:approvals")
+    context = {"approval": approval, "error": error, "raw_arguments": raw}
+    return render(request, "dashboard/approvals.html#approval-item", context)

@@ -16,6 +16,8 @@ class ToolCall(models.Model):
         DENIED = "denied"
         UNKNOWN = "unknown_tool"
         TIMEOUT = "timeout"
+        WAITING = "waiting_approval"
+        REJECTED = "rejected"
 
     class Source(models.TextChoices):
         AGENT = "agent"
@@ -81,3 +83,58 @@ class ToolDailyStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tool_name} {self.day}"
+
+
+class Approval(models.Model):
+    """A gated call waiting for a human. The arguments are persisted here, so
+    an approval survives a restart of every process."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+        EXPIRED = "expired"
+
+    tool_call = models.OneToOneField(ToolCall, on_delete=models.CASCADE, related_name="approval")
+    run = models.ForeignKey(
+        "agents.Run", null=True, blank=True, on_delete=models.CASCADE, related_name="approvals"
+    )
+    tool_name = models.CharField(max_length=100)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="approvals_requested",
+    )
+    arguments = models.JSONField(default=dict)
+    approved_arguments = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="approvals_decided",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("decide_approval", "May approve or reject gated tool calls")]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"approval of {self.tool_name} [{self.status}]"
+
+    @property
+    def final_arguments(self) -> dict:
+        return self.approved_arguments if self.approved_arguments is not None else self.arguments
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING

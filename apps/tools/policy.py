@@ -44,9 +44,13 @@ def default_policy(
 
 
 @cache
+def _load(path: str) -> Policy:
+    return import_string(path)
+
+
 def _policy() -> Policy:
     path = getattr(settings, "OWM_TOOL_POLICY", None)
-    return import_string(path) if path else default_policy
+    return _load(path) if path else default_policy
 
 
 def authorize(

@@ -20,7 +20,7 @@ from django.db import close_old_connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.tools.models import ToolCall, ToolDailyStats
+from apps.tools.models import Approval, ToolCall, ToolDailyStats
 from apps.tools.policy import authorize
 from apps.tools.registry import ToolContext, ToolError, ToolSpec, registry
 
@@ -45,6 +45,10 @@ class ToolOutcome:
     @property
     def ok(self) -> bool:
         return self.call.status == ToolCall.Status.SUCCEEDED
+
+    @property
+    def waiting(self) -> bool:
+        return self.call.status == ToolCall.Status.WAITING
 
 
 def error_result(kind: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -85,11 +89,20 @@ def tool_run(
     run: Run | None = None,
     tool_call_id: str = "",
     idempotency_key: str | None = None,
+    approval: Approval | None = None,
 ) -> ToolOutcome:
     if run is not None and tool_call_id:
         done = _finished_call(run=run, tool_call_id=tool_call_id)
         if done is not None:  # a resumed run never executes a finished call twice
             return ToolOutcome(call=done, result=_model_result(done))
+        approval = (
+            approval
+            or Approval.objects.filter(run=run, tool_call__tool_call_id=tool_call_id)
+            .select_related("tool_call", "decided_by")
+            .first()
+        )
+    if approval is not None:
+        return _after_approval(approval, actor=actor, run=run)
     if idempotency_key:
         done = ToolCall.objects.filter(
             tool_name=name, idempotency_key=idempotency_key, status=ToolCall.Status.SUCCEEDED
@@ -136,15 +149,89 @@ def tool_run(
             run=run,
         )
 
+    if decision.requires_approval:
+        return _wait_for_approval(
+            call, run=run, actor=actor, arguments=parsed, reason=decision.reason
+        )
+    return _execute_and_close(spec, call, actor=actor, run=run, arguments=parsed)
+
+
+def _execute_and_close(
+    spec: ToolSpec,
+    call: ToolCall,
+    *,
+    actor: AbstractBaseUser | None,
+    run: Run | None,
+    arguments: dict[str, Any],
+) -> ToolOutcome:
     context = ToolContext(
         actor=actor,
-        source=source,
+        source=call.source,
         run_id=str(run.pk) if run is not None else None,
-        tool_call_id=tool_call_id,
-        idempotency_key=idempotency_key,
+        tool_call_id=call.tool_call_id,
+        idempotency_key=call.idempotency_key,
     )
-    status, result, error, details = _execute(spec, context, parsed)
+    status, result, error, details = _execute(spec, context, arguments)
     return _call_close(call, status, result=result, error=error, details=details, run=run)
+
+
+def _wait_for_approval(
+    call: ToolCall,
+    *,
+    run: Run | None,
+    actor: AbstractBaseUser | None,
+    arguments: dict[str, Any],
+    reason: str,
+) -> ToolOutcome:
+    from apps.tools.approvals import approval_request
+
+    call.status = ToolCall.Status.WAITING
+    call.save(update_fields=["status"])
+    approval = approval_request(call=call, run=run, actor=actor, arguments=arguments, reason=reason)
+    return ToolOutcome(call=call, result=_waiting_result(approval))
+
+
+def _waiting_result(approval: Approval) -> dict[str, Any]:
+    return {
+        "waiting_for_approval": True,
+        "approval_id": approval.pk,
+        "expires_at": approval.expires_at.isoformat(),
+        "summary": f"{approval.tool_name} needs a human's approval before it runs.",
+    }
+
+
+def _after_approval(
+    approval: Approval, *, actor: AbstractBaseUser | None, run: Run | None
+) -> ToolOutcome:
+    """Finish a gated call from its persisted approval (after a decision or a restart)."""
+    from apps.tools.approvals import approval_expire_if_due
+
+    approval = approval_expire_if_due(approval)
+    call = approval.tool_call
+    call._t0 = time.perf_counter()  # type: ignore[attr-defined]
+    if call.status != ToolCall.Status.WAITING:
+        return ToolOutcome(call=call, result=_model_result(call))
+    if approval.is_pending:
+        return ToolOutcome(call=call, result=_waiting_result(approval))
+    who = approval.decided_by.get_username() if approval.decided_by else "nobody"
+    if approval.status == Approval.Status.REJECTED:
+        note = f": {approval.note}" if approval.note else ""
+        return _call_close(
+            call, ToolCall.Status.REJECTED, error=("rejected", f"rejected by {who}{note}"), run=run
+        )
+    if approval.status == Approval.Status.EXPIRED:
+        message = f"{call.tool_name} was not approved in time; the request expired"
+        return _call_close(
+            call, ToolCall.Status.REJECTED, error=("approval_expired", message), run=run
+        )
+    spec = registry.get(call.tool_name)
+    if spec is None:
+        message = f"unknown tool {call.tool_name!r}"
+        return _call_close(call, ToolCall.Status.UNKNOWN, error=("unknown_tool", message), run=run)
+    call.arguments = approval.final_arguments
+    call.status = ToolCall.Status.RUNNING
+    call.save(update_fields=["arguments", "status"])
+    return _execute_and_close(spec, call, actor=actor, run=run, arguments=call.arguments)
 
 
 def _execute(
@@ -205,7 +292,7 @@ def _in_thread(spec: ToolSpec, context: ToolContext, arguments: dict[str, Any]) 
 def _finished_call(*, run: Run, tool_call_id: str) -> ToolCall | None:
     return (
         ToolCall.objects.filter(run=run, tool_call_id=tool_call_id)
-        .exclude(status=ToolCall.Status.RUNNING)
+        .exclude(status__in=[ToolCall.Status.RUNNING, ToolCall.Status.WAITING])
         .order_by("-id")
         .first()
     )

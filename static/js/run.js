@@ -124,6 +124,25 @@
       li.appendChild(block(ev.data.result, "Result"));
       li.classList.add(ev.data.ok ? "ok" : "failed");
     },
+    "run.waiting": function (ev) {
+      item("waiting", "Paused: waiting for a human to approve", ev.seq);
+      setStatus("waiting_approval");
+    },
+    "approval.requested": function (ev) {
+      const li = item("approval", "Approval requested for " + ev.data.tool, ev.seq);
+      if (ev.data.reason) li.appendChild(el("p", "muted", ev.data.reason));
+      li.appendChild(el("div", "label", "Arguments awaiting approval"));
+      li.appendChild(block(ev.data.arguments, "Arguments"));
+      const link = el("a", "button", "Open the approvals inbox");
+      link.href = "/approvals/#approval-" + ev.data.approval_id;
+      li.appendChild(link);
+    },
+    "approval.decided": function (ev) {
+      const verb = ev.data.status === "approved" ? "Approved" : ev.data.status === "rejected" ? "Rejected" : "Expired";
+      const li = item("approval", verb + ": " + ev.data.tool + (ev.data.decided_by ? " by " + ev.data.decided_by : ""), ev.seq);
+      if (ev.data.note) li.appendChild(el("p", null, ev.data.note));
+      li.classList.add(ev.data.status === "approved" ? "ok" : "failed");
+    },
     "run.finished": function (ev) {
       finished = true;
       setStatus(ev.data.status);
