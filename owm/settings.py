@@ -170,6 +170,15 @@ OWM_LLM_TEMPERATURE = env_float("OWM_LLM_TEMPERATURE", 0.6)
 OWM_LLM_MAX_TOKENS = env_int("OWM_LLM_MAX_TOKENS", 2048)
 OWM_LLM_TIMEOUT = env_float("OWM_LLM_TIMEOUT", 60.0)
 OWM_LLM_MAX_RETRIES = env_int("OWM_LLM_MAX_RETRIES", 3)
+OWM_LLM_INPUT_PRICE = env_float("OWM_LLM_INPUT_PRICE", 0.0)  # USD per 1M prompt tokens
+OWM_LLM_OUTPUT_PRICE = env_float("OWM_LLM_OUTPUT_PRICE", 0.0)  # USD per 1M completion tokens
+OWM_LLM_CONCURRENCY = env_int("OWM_LLM_CONCURRENCY", 8)  # requests at once per process
+OWM_BREAKER_THRESHOLD = env_int("OWM_BREAKER_THRESHOLD", 5)
+OWM_BREAKER_COOLDOWN = env_int("OWM_BREAKER_COOLDOWN", 30)
+# Limits per user and per run.
+OWM_USER_RUNS_PER_MINUTE = env_int("OWM_USER_RUNS_PER_MINUTE", 30)
+OWM_USER_CONCURRENT_RUNS = env_int("OWM_USER_CONCURRENT_RUNS", 5)
+OWM_MAX_INVALID_TOOL_CALLS = env_int("OWM_MAX_INVALID_TOOL_CALLS", 3)
 # Stream assistant text to the run page as it is generated.
 OWM_LLM_STREAM = env_bool("OWM_LLM_STREAM", True)
 

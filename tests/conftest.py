@@ -19,6 +19,18 @@ def _owm_test_settings(settings):  # type: ignore[no-untyped-def]
     yield
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """Seed the slow demo data once per session; every test rolls its changes
+    back. Transactional tests flush it, and `scenario` seeds again when needed."""
+    from apps.accounts.roles import roles_ensure
+    from apps.inventory.demo import seed_inventory
+
+    with django_db_blocker.unblock():
+        roles_ensure()
+        seed_inventory()
+
+
 @pytest.fixture
 def scenario(db):  # type: ignore[no-untyped-def]
     from tests.scenario import scenario_create

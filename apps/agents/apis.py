@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +18,7 @@ from apps.agents.serializers import (
     RunDetailSerializer,
     RunSerializer,
 )
-from apps.agents.services import RunInputError, run_create
+from apps.agents.services import RunInputError, RunLimitError, run_create
 
 
 class AgentListApi(generics.ListAPIView):
@@ -54,6 +54,8 @@ class RunListCreateApi(APIView):
         agent = get_object_or_404(agents_enabled(), slug=payload.validated_data["agent"])
         try:
             run = run_create(agent=agent, user=request.user, text=payload.validated_data["input"])
+        except RunLimitError as exc:
+            raise Throttled(detail=str(exc)) from exc
         except RunInputError as exc:
             raise ValidationError({"input": [str(exc)]}) from exc
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)

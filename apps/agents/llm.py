@@ -39,6 +39,7 @@ class Completion:
     usage: Usage = field(default_factory=Usage)
     model: str = ""
     duration_ms: float = 0.0
+    endpoint: str = ""  # the endpoint that answered (for pricing and health)
 
     def as_message(self) -> Message:
         """The assistant message to append to the history, ids unchanged."""

@@ -23,6 +23,11 @@ class PauseRun(Exception):  # a signal, not an error
     and the run resumes later from its persisted history."""
 
 
+class StopRun(Exception):  # a signal, not an error
+    """Raised by `execute` or returned by `check` to end the run as failed
+    with a clear message (a budget spent, a model stuck on bad arguments)."""
+
+
 @dataclass
 class LoopResult:
     status: str  # succeeded | failed | max_iterations_reached | waiting_approval
@@ -72,6 +77,7 @@ def run_loop(
     on_message: OnMessage,
     max_iterations: int,
     on_text: OnText | None = None,
+    check: Callable[[Completion], str | None] | None = None,
 ) -> LoopResult:
     """Run until the model answers without tool calls or the budget is spent.
 
@@ -95,9 +101,12 @@ def run_loop(
             on_text=on_text,
             max_iterations=max_iterations,
             iterations=iterations,
+            check=check,
         )
     except PauseRun as pause:
         return LoopResult(status="waiting_approval", error=str(pause), iterations=iterations)
+    except StopRun as stop:
+        return LoopResult(status="failed", error=str(stop), iterations=iterations)
 
 
 def _loop(
@@ -110,6 +119,7 @@ def _loop(
     on_text: OnText | None,
     max_iterations: int,
     iterations: int,
+    check: Callable[[Completion], str | None] | None,
 ) -> LoopResult:
     prompt_tokens = completion_tokens = 0
     run_tools(pending_tool_calls(messages))
@@ -129,6 +139,8 @@ def _loop(
         message = completion.as_message()
         messages.append(message)
         on_message(message, completion)
+        if check is not None and (reason := check(completion)):
+            raise StopRun(reason)
         if not completion.tool_calls:
             return LoopResult(
                 status="succeeded",

@@ -1,9 +1,56 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+
+from apps.core.crypto import decrypt, encrypt
+
+
+class ModelEndpoint(models.Model):
+    """An OpenAI-compatible chat-completions endpoint, managed by admins."""
+
+    name = models.SlugField(unique=True)
+    base_url = models.URLField(max_length=500)
+    api_key_encrypted = models.TextField(blank=True, editable=False)
+    model = models.CharField(max_length=200)
+    temperature = models.FloatField(default=0.6)
+    max_tokens = models.PositiveIntegerField(default=2048)
+    input_price_per_m = models.DecimalField(
+        max_digits=10, decimal_places=4, default=Decimal(0), help_text="USD per 1M prompt tokens"
+    )
+    output_price_per_m = models.DecimalField(
+        max_digits=10,
+        decimal_places=4,
+        default=Decimal(0),
+        help_text="USD per 1M completion tokens",
+    )
+    timeout_s = models.FloatField(default=60.0)
+    max_retries = models.PositiveSmallIntegerField(default=3)
+    concurrency_limit = models.PositiveSmallIntegerField(
+        default=8, help_text="model requests at once, per worker process"
+    )
+    stream = models.BooleanField(default=True)
+    enabled = models.BooleanField(default=True)
+    last_check_at = models.DateTimeField(null=True, blank=True)
+    last_check_ok = models.BooleanField(null=True, blank=True)
+    last_check_latency_ms = models.FloatField(null=True, blank=True)
+    last_check_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.model})"
+
+    @property
+    def api_key(self) -> str:
+        return decrypt(self.api_key_encrypted)
+
+    def set_api_key(self, value: str) -> None:
+        self.api_key_encrypted = encrypt(value)
 
 
 class Agent(models.Model):
@@ -18,6 +65,24 @@ class Agent(models.Model):
     max_iterations = models.PositiveSmallIntegerField(default=10)
     example_prompts = models.JSONField(default=list, blank=True)
     enabled = models.BooleanField(default=True)
+    endpoint = models.ForeignKey(
+        ModelEndpoint,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="empty: the OWM_LLM_* endpoint, or the offline planner",
+    )
+    fallback_endpoint = models.ForeignKey(
+        ModelEndpoint,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="used when the primary endpoint is down",
+    )
+    max_run_tokens = models.PositiveIntegerField(default=200_000)
+    max_run_seconds = models.PositiveIntegerField(default=600)
 
     class Meta:
         ordering = ["name"]
@@ -51,6 +116,7 @@ class Run(models.Model):
     iterations = models.PositiveSmallIntegerField(default=0)
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))
     last_seq = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -127,3 +193,27 @@ class RunEvent(models.Model):
             "data": self.data,
             "ts": self.created_at.isoformat(),
         }
+
+
+class UsageDaily(models.Model):
+    """Tokens and cost rolled up per day, agent, user and model."""
+
+    day = models.DateField()
+    agent = models.CharField(max_length=50)
+    user = models.CharField(max_length=150)
+    model = models.CharField(max_length=200)
+    model_turns = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    cost = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))
+
+    class Meta:
+        ordering = ["-day", "agent"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "agent", "user", "model"], name="usage_daily_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.agent} {self.user} {self.model}"

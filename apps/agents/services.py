@@ -4,6 +4,9 @@ unfinished ones after a restart."""
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -13,11 +16,13 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from apps.agents.endpoints import client_for_agent, completion_cost
 from apps.agents.events import run_event_publish
 from apps.agents.llm import ChatClient, Completion, Message, ToolCallRequest
-from apps.agents.loop import LoopResult, PauseRun, run_loop
-from apps.agents.models import Agent, Run
+from apps.agents.loop import LoopResult, PauseRun, StopRun, run_loop
+from apps.agents.models import Agent, Run, UsageDaily
 from apps.agents.models import Message as MessageRow
+from apps.tools.models import ToolCall
 from apps.tools.policy import visible_tools
 from apps.tools.registry import registry
 from apps.tools.services import tool_run
@@ -31,15 +36,31 @@ class RunInputError(ValueError):
     """The request cannot start a run (empty, too long, agent disabled)."""
 
 
-def llm_client() -> ChatClient:
-    """The configured OpenAI-compatible endpoint, or the offline planner."""
-    if settings.OWM_LLM_BASE_URL:
-        from apps.agents.providers.openai_compat import client_from_settings
+class RunLimitError(RunInputError):
+    """The user is over a rate or concurrency limit; try again later."""
 
-        return client_from_settings()
-    from apps.agents.providers.offline import OfflinePlanner
 
-    return OfflinePlanner()
+def llm_client(agent: Agent | None = None) -> ChatClient:
+    """The model an agent talks to (see apps.agents.endpoints)."""
+    if agent is not None:
+        return client_for_agent(agent)
+    return client_for_agent(Agent(slug="_", name="_"))
+
+
+def _check_user_limits(user: AbstractBaseUser) -> None:
+    runs = Run.objects.filter(user=user)
+    recent = runs.filter(created_at__gte=timezone.now() - timedelta(minutes=1)).count()
+    if recent >= settings.OWM_USER_RUNS_PER_MINUTE:
+        raise RunLimitError(
+            f"You started {recent} runs in the last minute (limit "
+            f"{settings.OWM_USER_RUNS_PER_MINUTE}); wait a moment and try again."
+        )
+    active = runs.filter(status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).count()
+    if active >= settings.OWM_USER_CONCURRENT_RUNS:
+        raise RunLimitError(
+            f"You have {active} runs in progress (limit {settings.OWM_USER_CONCURRENT_RUNS}); "
+            "wait for one to finish."
+        )
 
 
 def run_create(*, agent: Agent, user: AbstractBaseUser, text: str) -> Run:
@@ -52,7 +73,8 @@ def run_create(*, agent: Agent, user: AbstractBaseUser, text: str) -> Run:
         )
     if not agent.enabled:
         raise RunInputError(f"The agent {agent.name} is disabled.")
-    client = llm_client()
+    _check_user_limits(user)
+    client = llm_client(agent)
     with transaction.atomic():
         run = Run.objects.create(
             agent=agent, user=user, input=text, provider=client.provider, model=client.model
@@ -105,7 +127,7 @@ def run_execute(*, run_id: str) -> Run | None:
 
 
 def _run_loop_for(run: Run) -> LoopResult:
-    client = llm_client()
+    client = llm_client(run.agent)
     specs = visible_tools(actor=run.user, specs=registry.subset(run.agent.tool_names))
     history: list[Message] = [m.as_openai() for m in run.messages.order_by("index")]
     next_index = len(history)
@@ -115,9 +137,26 @@ def _run_loop_for(run: Run) -> LoopResult:
         nonlocal next_index
         stream.flush()
         _message_save(run, next_index, message, completion)
+        if completion is not None:
+            _usage_record(run, completion, completion_cost(client, completion))
         next_index += 1
 
+    deadline = time.monotonic() + run.agent.max_run_seconds
+    invalid_streak = 0
+
+    def check(completion: Completion) -> str | None:
+        run.refresh_from_db(fields=["prompt_tokens", "completion_tokens"])
+        if run.total_tokens > run.agent.max_run_tokens:
+            return (
+                f"stopped: the run used {run.total_tokens} tokens, over its budget of "
+                f"{run.agent.max_run_tokens}"
+            )
+        if time.monotonic() > deadline:
+            return f"stopped: the run took longer than {run.agent.max_run_seconds}s"
+        return None
+
     def execute(call: ToolCallRequest) -> dict[str, Any]:
+        nonlocal invalid_streak
         outcome = tool_run(
             actor=run.user,
             name=call.name,
@@ -128,6 +167,13 @@ def _run_loop_for(run: Run) -> LoopResult:
         )
         if outcome.waiting:
             raise PauseRun(outcome.result["approval_id"])
+        invalid = outcome.call.status == ToolCall.Status.INVALID
+        invalid_streak = invalid_streak + 1 if invalid else 0
+        if invalid_streak > settings.OWM_MAX_INVALID_TOOL_CALLS:
+            raise StopRun(
+                f"stopped: the model sent invalid arguments {invalid_streak} times in a row "
+                f"(last: {call.name}: {outcome.result['error']['message']})"
+            )
         return outcome.result
 
     return run_loop(
@@ -138,6 +184,7 @@ def _run_loop_for(run: Run) -> LoopResult:
         on_message=on_message,
         on_text=stream.write,
         max_iterations=run.agent.max_iterations,
+        check=check,
     )
 
 
@@ -175,6 +222,24 @@ def _message_save(run: Run, index: int, message: Message, completion: Completion
                 "completion_tokens": completion.usage.completion_tokens,
             },
         },
+    )
+
+
+def _usage_record(run: Run, completion: Completion, cost: Decimal) -> None:
+    """Cost on the run and the daily roll-up per agent, user and model."""
+    Run.objects.filter(pk=run.pk).update(cost=F("cost") + cost)
+    key = {
+        "day": timezone.localdate(),
+        "agent": run.agent.slug,
+        "user": run.user.get_username(),
+        "model": completion.model or run.model,
+    }
+    UsageDaily.objects.get_or_create(**key)
+    UsageDaily.objects.filter(**key).update(
+        model_turns=F("model_turns") + 1,
+        prompt_tokens=F("prompt_tokens") + completion.usage.prompt_tokens,
+        completion_tokens=F("completion_tokens") + completion.usage.completion_tokens,
+        cost=F("cost") + cost,
     )
 
 

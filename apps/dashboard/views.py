@@ -43,7 +43,7 @@ def agent_console(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             return redirect("dashboard:run", run_id=run.pk)
-    client = llm_client()
+    client = llm_client(agent)
     runs = runs_visible_to(request.user).filter(agent=agent)[:10]
     return render(
         request,

@@ -368,3 +368,34 @@ def test_client_from_settings_without_base_url_raises_llm_error(settings: object
 
     with pytest.raises(LLMError, match="OWM_LLM_BASE_URL"):
         client_from_settings()
+
+
+KIMI_RAW = (
+    "Let me check.<|tool_calls_section_begin|><|tool_call_begin|>functions.check_stock_levels:0"
+    '<|tool_call_argument_begin|>{"product_ids": ["SKU-1001"]}<|tool_call_end|>'
+    "<|tool_call_begin|>functions.predict_demand:1<|tool_call_argument_begin|>"
+    '{"product_id": "SKU-1001", "forecast_period": 7}<|tool_call_end|><|tool_calls_section_end|>'
+)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_raw_kimi_tool_call_tokens_in_the_content_become_tool_calls(stream):
+    from apps.agents.providers.openai_compat import OpenAICompatibleClient
+
+    shown: list[str] = []
+    with ScriptedLLMServer() as server:
+        server.add_text(KIMI_RAW)
+        client = OpenAICompatibleClient(
+            base_url=server.base_url, api_key="k", model="kimi-k2", max_retries=0, stream=stream
+        )
+        completion = client.complete(
+            messages=[{"role": "user", "content": "x"}], tools=[], on_text=shown.append
+        )
+    assert completion.finish_reason == "tool_calls"
+    assert completion.content == "Let me check."
+    assert [(c.id, c.name) for c in completion.tool_calls] == [
+        ("functions.check_stock_levels:0", "check_stock_levels"),
+        ("functions.predict_demand:1", "predict_demand"),
+    ]
+    assert completion.tool_calls[1].arguments == '{"product_id": "SKU-1001", "forecast_period": 7}'
+    assert "<|" not in "".join(shown)

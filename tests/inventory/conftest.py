@@ -1,38 +1,24 @@
 """The inventory scenario: an operator allowed to use tools, over the demo data.
 
-The demo data is seeded once per module (it is a year of movements) and
-removed afterwards; each test still runs in its own rolled-back transaction."""
+The demo data is seeded once per session (it is a year of movements); each
+test still runs in its own rolled-back transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
 
 from apps.inventory.demo import seed_inventory
-from apps.inventory.models import (
-    Location,
-    Product,
-    PurchaseOrder,
-    StockMovement,
-    Supplier,
-)
 from apps.tools.services import ToolOutcome, tool_run
 
 
 @pytest.fixture(scope="module")
-def seeded(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+def seeded(django_db_setup: Any, django_db_blocker: Any) -> dict[str, Any]:
+    """The demo data, seeded once per test session (see tests/conftest.py)."""
     with django_db_blocker.unblock():
-        summary = seed_inventory()
-    yield summary
-    with django_db_blocker.unblock():
-        PurchaseOrder.objects.all().delete()  # lines cascade; suppliers are protected until now
-        StockMovement.objects.all().delete()
-        Supplier.objects.all().delete()  # prices cascade
-        Product.objects.all().delete()  # stock levels cascade
-        Location.objects.all().delete()
+        return seed_inventory()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import openai
 from django.conf import settings
 
 from apps.agents.llm import Completion, LLMError, Message, TextCallback, ToolCallRequest, Usage
+from apps.agents.providers.kimi import has_raw_tool_calls, parse_raw_tool_calls
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,13 @@ class OpenAICompatibleClient:
     def __repr__(self) -> str:  # no key in reprs that end up in logs or tracebacks
         return f"OpenAICompatibleClient(base_url={self._endpoint!r}, model={self.model!r})"
 
+    def list_models(self) -> list[str]:
+        """The model ids the endpoint serves (GET /models), without retries."""
+        try:
+            return [model.id for model in self._client.with_options(max_retries=0).models.list()]
+        except openai.OpenAIError as exc:
+            raise LLMError(self._describe(exc)) from exc
+
     def complete(
         self,
         *,
@@ -91,6 +99,7 @@ class OpenAICompatibleClient:
             logger.warning("LLM call to %s failed: %s", self._endpoint, error)
             raise error from exc
         duration_ms = (time.perf_counter() - started) * 1000
+        completion = _with_raw_tool_calls(completion)
         logger.info(
             "LLM %s at %s: finish=%s tool_calls=%d tokens=%d/%d in %.0f ms",
             completion.model,
@@ -144,6 +153,7 @@ class OpenAICompatibleClient:
             **request, stream=True, stream_options={"include_usage": True}
         )
         text: list[str] = []
+        raw_calls = False
         calls: dict[int, dict[str, Any]] = {}  # index -> {"id", "name", "arguments": [fragments]}
         finish_reason: str | None = None
         usage = Usage()
@@ -157,7 +167,9 @@ class OpenAICompatibleClient:
                     delta = choice.delta
                     if delta is not None and delta.content:
                         text.append(delta.content)
-                        if on_text is not None:
+                        # Raw Kimi tool-call tokens are parsed later, never shown.
+                        raw_calls = raw_calls or "<|tool_call" in "".join(text[-3:])
+                        if on_text is not None and not raw_calls:
                             on_text(delta.content)
                     for call_delta in (delta.tool_calls if delta is not None else None) or []:
                         call = calls.setdefault(
@@ -249,6 +261,20 @@ def _server_message(exc: openai.APIStatusError) -> str:
             text = ""
         text = text or exc.response.reason_phrase or "no details"
     return text if len(text) <= 300 else text[:300] + "..."
+
+
+def _with_raw_tool_calls(completion: Completion) -> Completion:
+    """Kimi-K2 tool calls left as raw tokens in the content become real calls."""
+    if completion.tool_calls or not has_raw_tool_calls(completion.content):
+        return completion
+    content, calls = parse_raw_tool_calls(completion.content or "")
+    return Completion(
+        content=content,
+        tool_calls=calls,
+        finish_reason="tool_calls" if calls else completion.finish_reason,
+        usage=completion.usage,
+        model=completion.model,
+    )
 
 
 def _finish_reason(reason: str | None, calls: list[ToolCallRequest]) -> str:
