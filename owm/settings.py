@@ -145,6 +145,15 @@ else:
         }
     }
 
+# Shared state (circuit breakers, login throttles, webhook rate limits) must be
+# shared by every process: Redis when there is one.
+if EMBEDDED:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -157,6 +166,10 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("OWM_CELERY_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "expire-approvals": {"task": "apps.tools.tasks.approvals_expire_due", "schedule": 60.0},
+    "workflows-due": {"task": "apps.workflows.tasks.workflows_due", "schedule": 5.0},
+    "schedules-due": {"task": "apps.workflows.tasks.schedules_due", "schedule": 30.0},
+    "webhook-deliveries-due": {"task": "apps.webhooks.tasks.deliveries_due", "schedule": 60.0},
+    "prune-revocations": {"task": "apps.accounts.tasks.revocations_prune_due", "schedule": 3600.0},
 }
 # Embedded mode: the ASGI server starts a Celery worker thread in its own process.
 OWM_EMBEDDED_WORKER = env_bool("OWM_EMBEDDED_WORKER", EMBEDDED)
@@ -193,6 +206,28 @@ OWM_TOOL_RESULT_MAX_CHARS = env_int("OWM_TOOL_RESULT_MAX_CHARS", 20000)
 # A gated call nobody decided on within this many seconds expires.
 OWM_APPROVAL_TTL = env_int("OWM_APPROVAL_TTL", 24 * 60 * 60)
 
+# --- Files and e-mail -------------------------------------------------------------
+# Reports and uploads: private files, served only through authenticated views.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")) or "")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if env_str("EMAIL_HOST")
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "sent-mail"  # the embedded mode's "outbox"
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "owm@localhost")
+OWM_PUBLIC_URL = env_str("OWM_PUBLIC_URL", "")
+OWM_WEATHER_URL = env_str("OWM_WEATHER_URL", "https://api.open-meteo.com/v1/forecast")
+OWM_GEOCODING_URL = env_str("OWM_GEOCODING_URL", "https://geocoding-api.open-meteo.com/v1/search")
+# Every tool call is checked by this policy (deny by default): roles x tools grants.
+OWM_TOOL_POLICY = env_str("OWM_TOOL_POLICY", "apps.rbac.policy.rbac_policy")
+
 # --- Auth -------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -210,10 +245,18 @@ OWM_JWT_ACCESS_TTL = env_int("OWM_JWT_ACCESS_TTL", 15 * 60)
 OWM_JWT_REFRESH_TTL = env_int("OWM_JWT_REFRESH_TTL", 24 * 60 * 60)
 # Signing key for HS256; defaults to a key derived from SECRET_KEY.
 OWM_JWT_SECRET = env_str("OWM_JWT_SECRET") or f"owm-jwt:{SECRET_KEY}"
+# Key set for rotation: JSON list of {kid, alg HS256|RS256|EdDSA, secret | private_key(_file)
+# / public_key(_file), verify_only}; empty = one HS256 key "owm-1" from OWM_JWT_SECRET.
+OWM_JWT_KEYS = env_str("OWM_JWT_KEYS", "")
+OWM_JWT_ACTIVE_KID = env_str("OWM_JWT_ACTIVE_KID")
+OWM_LOGIN_MAX_FAILURES = env_int("OWM_LOGIN_MAX_FAILURES", 5)
+OWM_LOGIN_MAX_FAILURES_PER_IP = env_int("OWM_LOGIN_MAX_FAILURES_PER_IP", OWM_LOGIN_MAX_FAILURES)
+OWM_LOGIN_LOCKOUT_SECONDS = env_int("OWM_LOGIN_LOCKOUT_SECONDS", 900)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.accounts.authentication.JWTAuthentication",
+        "apps.accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from apps.accounts.views import LoginView
+
 # Domain apps: their pages under a prefix, their JSON API under /api/.
 PAGE_APPS = {
     "customerservice": "support",
@@ -16,9 +18,11 @@ PAGE_APPS = {
 }
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("account/", include("apps.accounts.page_urls")),
+    path("hooks/", include("apps.webhooks.hook_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/auth/", include("apps.accounts.urls")),
     path("api/", include("apps.tools.urls")),

@@ -12,6 +12,12 @@ def _owm_test_settings(settings):  # type: ignore[no-untyped-def]
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.OWM_LLM_BASE_URL = None
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+    # Most suites test their feature under the plain permission policy; tests/rbac
+    # (and the tests that say so) run under the roles x tools grants.
+    settings.OWM_TOOL_POLICY = None
+    from django.core.cache import cache
+
+    cache.clear()  # throttles and circuit breakers must not leak between tests
     from owm.celery import app
 
     app.conf.task_always_eager = True

@@ -1,5 +1,7 @@
-"""Demo users. Their passwords are documented in the README and only ever
-created by the demo command, never in production settings."""
+"""Demo users and a demo service account. Their passwords are documented in the
+README and only ever created by the demo command, never in production settings.
+The service account gets no key: keys are shown once, so make one on the
+Service accounts page."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ DEMO_USERS = [
     ("operator", "owm-operator-demo", "operator", False),
     ("viewer", "owm-viewer-demo", "viewer", False),
 ]
+DEMO_SERVICE_ACCOUNT = ("reporting-bot", "viewer", "Reads runs and stock for the BI export.")
 
 
 def seed() -> dict[str, list[str]]:
@@ -29,4 +32,17 @@ def seed() -> dict[str, list[str]]:
         )
         user.groups.add(Group.objects.get(name=role))
         created.append(username)
-    return {"users_created": created}
+    return {"users_created": created, "service_accounts_created": _service_account_seed()}
+
+
+def _service_account_seed() -> list[str]:
+    username, role, description = DEMO_SERVICE_ACCOUNT
+    if get_user_model().objects.filter(username=username).exists():
+        return []
+    from apps.accounts.services import service_account_create
+
+    admin = get_user_model().objects.filter(username="admin").first()
+    service_account_create(
+        username=username, roles=[role], description=description, created_by=admin
+    )
+    return [username]

@@ -48,6 +48,8 @@ def llm_client(agent: Agent | None = None) -> ChatClient:
 
 
 def _check_user_limits(user: AbstractBaseUser) -> None:
+    if hasattr(user, "service_account"):
+        return  # automations have their own rate limits (webhook endpoints, schedules)
     runs = Run.objects.filter(user=user)
     recent = runs.filter(created_at__gte=timezone.now() - timedelta(minutes=1)).count()
     if recent >= settings.OWM_USER_RUNS_PER_MINUTE:

@@ -16,6 +16,7 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 _started = threading.Event()
 _lock = threading.Lock()
+_worker: object | None = None
 
 
 def start_embedded_worker() -> bool:
@@ -40,6 +41,8 @@ def start_embedded_worker() -> bool:
             without_gossip=True,
         )
         threading.Thread(target=worker.start, name="owm-embedded-worker", daemon=True).start()
+        global _worker
+        _worker = worker
         _started.set()
         logger.info(
             "embedded Celery worker started (%s threads)",
@@ -49,3 +52,13 @@ def start_embedded_worker() -> bool:
 
     threading.Thread(target=runs_recover, name="owm-run-recovery", daemon=True).start()
     return True
+
+
+def stop_embedded_worker() -> None:
+    """Stop the worker thread and its pool (tests; a clean shutdown)."""
+    global _worker
+    with _lock:
+        if _worker is not None:
+            _worker.stop(in_sighandler=False)  # type: ignore[attr-defined]
+            _worker = None
+        _started.clear()

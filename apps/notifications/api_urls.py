@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from apps.notifications import apis
+
+app_name = "notifications_api"
+
+urlpatterns = [
+    path("notifications/", apis.NotificationListApi.as_view(), name="notifications"),
+]

@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from apps.notifications import views
+
+app_name = "notifications"
+
+urlpatterns = [
+    path("", views.delivery_list, name="deliveries"),
+    path("channels/", views.channel_list, name="channels"),
+]

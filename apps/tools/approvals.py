@@ -41,6 +41,8 @@ def approval_request(
     arguments: dict[str, Any],
     reason: str,
 ) -> Approval:
+    # A step retried by hand after a decision asks again: the old decision goes.
+    Approval.objects.filter(tool_call=call).exclude(status=Approval.Status.PENDING).delete()
     approval = Approval.objects.create(
         tool_call=call,
         run=run,
@@ -101,6 +103,7 @@ def approval_decide(
         approval.decided_at = timezone.now()
         approval.note = note.strip()
         approval.save()
+        _audit_decision(approval, user)
         _announce(approval, "approval.decided")
         transaction.on_commit(lambda: _continue(approval.pk))
     return approval
@@ -170,3 +173,24 @@ def _announce(approval: Approval, event_type: str) -> None:
 
     payload = {"type": event_type, "data": data}
     transaction.on_commit(lambda: broadcast(APPROVALS_GROUP, payload, kind="approvals.event"))
+
+
+def _audit_decision(approval: Approval, user: AbstractBaseUser) -> None:
+    from apps.audit.services import audit_record
+
+    audit_record(
+        event="approval.decided",
+        actor=user,
+        on_behalf_of=approval.requested_by.get_username() if approval.requested_by else "",
+        run_id=approval.run_id,
+        tool=approval.tool_name,
+        tool_call_id=approval.tool_call.tool_call_id,
+        arguments=approval.final_arguments,
+        decision=approval.status,
+        approved_by=user.get_username() if approval.status == Approval.Status.APPROVED else "",
+        detail={
+            "approval_id": approval.pk,
+            "edited": approval.approved_arguments is not None,
+            "note": approval.note,
+        },
+    )

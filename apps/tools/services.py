@@ -354,8 +354,44 @@ def _call_close(
         update_fields=["status", "result", "error_kind", "error", "finished_at", "duration_ms"]
     )
     _count(call)
+    _audit(call, run)
     _publish(run, "tool.finished", call)
     return ToolOutcome(call=call, result=_model_result(call))
+
+
+def _audit(call: ToolCall, run: Run | None) -> None:
+    """Every call lands in the hash-chained audit log: who, for what, the decision."""
+    from apps.audit.services import audit_record
+
+    approval = Approval.objects.filter(tool_call=call).select_related("decided_by").first()
+    if call.status == ToolCall.Status.DENIED:
+        decision = "denied"
+    elif call.status == ToolCall.Status.REJECTED:
+        decision = "rejected"
+    elif approval is not None and approval.status == Approval.Status.APPROVED:
+        decision = "approved"
+    elif call.status in (ToolCall.Status.UNKNOWN, ToolCall.Status.INVALID):
+        decision = ""
+    else:
+        decision = "allowed"
+    audit_record(
+        event="tool.call",
+        actor=call.actor,
+        on_behalf_of=f"{call.source}:{run.agent.slug}" if run is not None else call.source,
+        run_id=run.pk if run is not None else None,
+        agent=run.agent.slug if run is not None else "",
+        tool=call.tool_name,
+        tool_call_id=call.tool_call_id,
+        arguments=call.arguments,
+        result=call.result,
+        decision=decision,
+        approved_by=approval.decided_by.get_username() if approval and approval.decided_by else "",
+        status=call.status,
+        duration_ms=call.duration_ms,
+        detail={"call_id": call.pk, "error": call.error[:500]}
+        if call.error
+        else {"call_id": call.pk},
+    )
 
 
 def _model_result(call: ToolCall) -> dict[str, Any]:

@@ -19,11 +19,13 @@
       }
     }
   });
+  // Forms that start something long say so: data-busy-label on the form.
   document.addEventListener("submit", function (event) {
-    const button = event.target.querySelector("button[type=submit].primary");
+    const label = event.target.dataset.busyLabel;
+    const button = label && event.target.querySelector("button[type=submit].primary");
     if (button) {
       button.disabled = true;
-      button.textContent = "Starting…";
+      button.textContent = label;
     }
   });
 })();

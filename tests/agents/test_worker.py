@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.db import OperationalError
 
 from apps.agents.models import Agent, Run
 from apps.agents.services import run_create
@@ -24,6 +25,7 @@ def real_worker(settings):  # type: ignore[no-untyped-def]
     app.conf.task_always_eager = False
     assert embedded.start_embedded_worker() is True
     yield
+    embedded.stop_embedded_worker()  # else its threads keep pytest alive at exit
     app.conf.task_always_eager = True
 
 
@@ -39,7 +41,11 @@ def test_a_queued_run_is_executed_by_a_real_worker(scenario, real_worker):
     run = run_create(agent=agent, user=scenario.operator, text="check stock levels for SKU-1001")
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        run.refresh_from_db()
+        try:
+            run.refresh_from_db()
+        except OperationalError:  # SQLite's shared in-memory test db: the worker is writing
+            time.sleep(0.05)
+            continue
         if run.is_finished:
             break
         time.sleep(0.1)

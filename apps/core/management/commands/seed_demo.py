@@ -15,6 +15,8 @@ DEMO_MODULES = [
     "apps.rules.demo",
     "apps.workflows.demo",
     "apps.webhooks.demo",
+    "apps.rbac.demo",  # after every agent exists
+    "apps.audit.demo",
 ]
 
 
