@@ -7,7 +7,8 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from apps.customerservice.events import QUEUE_GROUP, register_server_loop
+from apps.agents.events import register_server_loop
+from apps.customerservice.events import QUEUE_GROUP
 
 CLOSE_UNAUTHENTICATED = 4401
 
@@ -30,4 +31,4 @@ class SupportQueueConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(QUEUE_GROUP, self.channel_name)
 
     async def ticket_created(self, message: dict[str, Any]) -> None:
-        await self.send_json({"type": "ticket.created", "ticket": message["ticket"]})
+        await self.send_json({"type": "ticket.created", "ticket": message["event"]})

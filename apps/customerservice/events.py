@@ -7,29 +7,16 @@ tickets page still shows the ticket on its next load."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.conf import settings
 from django.db import transaction
+
+from apps.agents.events import broadcast
 
 if TYPE_CHECKING:
     from apps.customerservice.models import Ticket
 
-logger = logging.getLogger(__name__)
-
 QUEUE_GROUP = "support-queue"
-_server_loop: asyncio.AbstractEventLoop | None = None
-
-
-def register_server_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """The consumer records the ASGI server's loop: the in-memory layer only
-    delivers to consumers on that loop."""
-    global _server_loop  # one loop per process
-    _server_loop = loop
 
 
 def ticket_payload(ticket: Ticket) -> dict[str, Any]:
@@ -55,27 +42,6 @@ def ticket_created_publish(ticket: Ticket) -> None:
 
 
 def queue_broadcast(message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        loop = _server_loop
-        if settings.EMBEDDED and (loop is None or not loop.is_running()):
-            return  # no websocket client ever connected to this process
-        if settings.EMBEDDED and loop is not None:
-            _send_on_loop(layer, message, loop)
-        else:
-            async_to_sync(layer.group_send)(QUEUE_GROUP, message)
-    except Exception:  # a notification must never fail the escalation
-        logger.warning("could not notify %s", QUEUE_GROUP, exc_info=True)
-
-
-def _send_on_loop(layer: Any, message: dict[str, Any], loop: asyncio.AbstractEventLoop) -> None:
-    try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if running is loop:
-        loop.create_task(layer.group_send(QUEUE_GROUP, message))
-    else:
-        asyncio.run_coroutine_threadsafe(layer.group_send(QUEUE_GROUP, message), loop)
+    # The shared broadcaster handles the embedded mode's server loop and
+    # never raises (a notification must never fail the escalation).
+    broadcast(QUEUE_GROUP, message["ticket"], kind="ticket.created")

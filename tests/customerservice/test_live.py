@@ -89,7 +89,9 @@ def test_a_broken_channel_layer_never_fails_the_escalation(
             raise ConnectionError("redis is down")
 
     settings.EMBEDDED = False
-    monkeypatch.setattr(events, "get_channel_layer", lambda: Broken())
+    from apps.agents import events as agent_events
+
+    monkeypatch.setattr(agent_events, "get_channel_layer", lambda: Broken())
     with django_capture_on_commit_callbacks(execute=True):
         ticket = _escalate(scenario.operator)
     assert Ticket.objects.filter(pk=ticket.pk).exists()
@@ -99,6 +101,8 @@ def test_a_broken_channel_layer_never_fails_the_escalation(
 def test_without_a_channel_layer_nothing_is_sent(
     scenario, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(events, "get_channel_layer", lambda: None)
+    from apps.agents import events as agent_events
+
+    monkeypatch.setattr(agent_events, "get_channel_layer", lambda: None)
     with django_capture_on_commit_callbacks(execute=True):
         _escalate(scenario.operator)
