@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 
 from django.conf import settings
 
@@ -48,10 +49,26 @@ def start_embedded_worker() -> bool:
             "embedded Celery worker started (%s threads)",
             settings.OWM_EMBEDDED_WORKER_CONCURRENCY,
         )
+    threading.Thread(target=_recover, name="owm-run-recovery", daemon=True).start()
+    return True
+
+
+def _recover(attempts: int = 5) -> None:
+    """Re-queue unfinished runs; a busy database only delays it."""
+    from django.db import OperationalError, close_old_connections
+
     from apps.agents.services import runs_recover
 
-    threading.Thread(target=runs_recover, name="owm-run-recovery", daemon=True).start()
-    return True
+    for attempt in range(attempts):
+        try:
+            runs_recover()
+            return
+        except OperationalError:
+            logger.warning("run recovery: database busy (attempt %d)", attempt + 1)
+            time.sleep(0.5 * (attempt + 1))
+        finally:
+            close_old_connections()
+    logger.error("run recovery gave up; unfinished runs resume on the next start")
 
 
 def stop_embedded_worker() -> None:
