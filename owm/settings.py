@@ -223,6 +223,8 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "owm@localhost")
 OWM_PUBLIC_URL = env_str("OWM_PUBLIC_URL", "")
+# Bearer token for Prometheus scrapes of /metrics (staff sessions may always read it).
+OWM_METRICS_TOKEN = env_str("OWM_METRICS_TOKEN", "")
 OWM_WEATHER_URL = env_str("OWM_WEATHER_URL", "https://api.open-meteo.com/v1/forecast")
 OWM_GEOCODING_URL = env_str("OWM_GEOCODING_URL", "https://geocoding-api.open-meteo.com/v1/search")
 # Every tool call is checked by this policy (deny by default): roles x tools grants.
@@ -236,7 +238,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "dashboard:agents"
+LOGIN_REDIRECT_URL = "dashboard:overview"
 LOGOUT_REDIRECT_URL = "login"
 
 OWM_JWT_ISSUER = env_str("OWM_JWT_ISSUER", "owm")

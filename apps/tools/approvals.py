@@ -90,7 +90,9 @@ def approval_decide(
         raise ApprovalError("You may not decide on approvals.")
     with transaction.atomic():
         approval = (
-            Approval.objects.select_for_update().select_related("requested_by").get(pk=approval_id)
+            Approval.objects.select_for_update(of=("self",))
+            .select_related("requested_by", "tool_call", "run")
+            .get(pk=approval_id)
         )
         approval = approval_expire_if_due(approval)
         if not approval.is_pending:
