@@ -169,6 +169,7 @@ CELERY_BEAT_SCHEDULE = {
     "workflows-due": {"task": "apps.workflows.tasks.workflows_due", "schedule": 5.0},
     "schedules-due": {"task": "apps.workflows.tasks.schedules_due", "schedule": 30.0},
     "webhook-deliveries-due": {"task": "apps.webhooks.tasks.deliveries_due", "schedule": 60.0},
+    "rules-due": {"task": "apps.rules.tasks.rules_evaluate_due", "schedule": 60.0},
     "prune-revocations": {"task": "apps.accounts.tasks.revocations_prune_due", "schedule": 3600.0},
 }
 # Embedded mode: the ASGI server starts a Celery worker thread in its own process.
