@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "apps.core.middleware.ContentSecurityPolicyMiddleware",
+    "apps.core.db_unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "owm.urls"

@@ -19,6 +19,7 @@ from apps.agents.serializers import (
     RunSerializer,
 )
 from apps.agents.services import RunInputError, RunLimitError, run_create
+from apps.core.api import paginated
 
 
 class AgentListApi(generics.ListAPIView):
@@ -31,7 +32,7 @@ class AgentListApi(generics.ListAPIView):
 
 class RunListCreateApi(APIView):
     @extend_schema(
-        responses=RunSerializer(many=True),
+        responses=paginated(RunSerializer, "Run"),
         parameters=[
             OpenApiParameter("agent", str, description="filter by agent slug"),
             OpenApiParameter("status", str, description="filter by status"),

@@ -8,6 +8,7 @@ import logging
 import threading
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -50,10 +51,18 @@ def _semaphore(name: str, size: int) -> threading.BoundedSemaphore:
         return _semaphores[name]
 
 
-def target_for_endpoint(endpoint: ModelEndpoint) -> Target:
+@lru_cache(maxsize=64)
+def cached_client(**config: Any) -> ChatClient:
+    """One client per endpoint configuration: building one loads the TLS
+    certificate bundle (tens of ms), and its HTTP connection pool is reusable
+    and thread-safe."""
     from apps.agents.providers.openai_compat import OpenAICompatibleClient
 
-    client = OpenAICompatibleClient(
+    return OpenAICompatibleClient(**config)
+
+
+def target_for_endpoint(endpoint: ModelEndpoint) -> Target:
+    client = cached_client(
         base_url=endpoint.base_url,
         api_key=endpoint.api_key,
         model=endpoint.model,
@@ -70,12 +79,20 @@ def target_for_endpoint(endpoint: ModelEndpoint) -> Target:
 def target_from_settings() -> Target | None:
     if not settings.OWM_LLM_BASE_URL:
         return None
-    from apps.agents.providers.openai_compat import client_from_settings
-
     prices = Prices(
         Decimal(str(settings.OWM_LLM_INPUT_PRICE)), Decimal(str(settings.OWM_LLM_OUTPUT_PRICE))
     )
-    return Target(ENV_ENDPOINT, client_from_settings(), prices, settings.OWM_LLM_CONCURRENCY)
+    client = cached_client(
+        base_url=settings.OWM_LLM_BASE_URL,
+        api_key=settings.OWM_LLM_API_KEY,
+        model=settings.OWM_LLM_MODEL,
+        temperature=settings.OWM_LLM_TEMPERATURE,
+        max_tokens=settings.OWM_LLM_MAX_TOKENS,
+        timeout=settings.OWM_LLM_TIMEOUT,
+        max_retries=settings.OWM_LLM_MAX_RETRIES,
+        stream=settings.OWM_LLM_STREAM,
+    )
+    return Target(ENV_ENDPOINT, client, prices, settings.OWM_LLM_CONCURRENCY)
 
 
 class ResilientClient:

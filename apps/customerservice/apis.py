@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.pagination import PageNumberPagination
@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api import paginated
 from apps.customerservice import selectors, services
 from apps.customerservice.models import Inquiry, Ticket, TicketNote
 
@@ -88,7 +89,7 @@ def _paginated(view: APIView, request: Request, rows, serializer_class) -> Respo
 
 class TicketListApi(APIView):
     @extend_schema(
-        responses=TicketSerializer(many=True),
+        responses=paginated(TicketSerializer, "Ticket"),
         parameters=[
             OpenApiParameter(name, str, description=f"filter by {name}")
             for name in ("status", "priority", "assignee", "queue")
@@ -143,7 +144,7 @@ class TicketNoteCreateApi(APIView):
 
 class InquiryListApi(APIView):
     @extend_schema(
-        responses=InquirySerializer(many=True),
+        responses=paginated(InquirySerializer, "Inquiry"),
         parameters=[
             OpenApiParameter("category", str, description="filter by category"),
             OpenApiParameter("priority", str, description="filter by priority"),
@@ -159,7 +160,13 @@ class InquiryListApi(APIView):
 
 class ArticleSearchApi(APIView):
     @extend_schema(
-        responses=ArticleHitSerializer(many=True),
+        responses=inline_serializer(
+            name="ArticleSearchResult",
+            fields={
+                "count": serializers.IntegerField(),
+                "results": ArticleHitSerializer(many=True),
+            },
+        ),
         parameters=[
             OpenApiParameter("q", str, description="search words"),
             OpenApiParameter("category", str, description="category slug or 'all'"),

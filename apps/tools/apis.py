@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -41,7 +40,10 @@ def tool_payload(spec: ToolSpec) -> dict[str, Any]:
 
 
 class ToolListApi(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, description="Every tool, in OpenAI format.")
+    @extend_schema(
+        responses={200: {"type": "array", "items": {"type": "object"}}},
+        description="Every tool, in OpenAI format.",
+    )
     def get(self, request: Request) -> Response:
         return Response([tool_payload(spec) for spec in registry.all()])
 

@@ -1,0 +1,125 @@
+"""`python -m bench [step|audit|webhooks|concurrency|all]`: print a table of figures,
+each beside the baseline measured in the same run. Every benchmark runs in a
+child process (Django is set up once per process, with its own temp OWM_VAR_DIR)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from typing import Any
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "which",
+        nargs="?",
+        default="all",
+        choices=["all", "step", "audit", "webhooks", "concurrency"],
+    )
+    parser.add_argument("--database-url", help="PostgreSQL URL (the bench drops its schema!)")
+    parser.add_argument(
+        "--conversations", type=int, default=20, help="step: conversations per path"
+    )
+    parser.add_argument("--profile", action="store_true", help="step: print cProfile top entries")
+    parser.add_argument(
+        "--audit-sizes", default="10000,100000", help="audit: entry counts, small first"
+    )
+    parser.add_argument("--renders", type=int, default=30, help="audit: page renders per size")
+    parser.add_argument("--deliveries", type=int, default=300, help="webhooks: deliveries")
+    parser.add_argument("--threads", type=int, default=4, help="webhooks: client threads")
+    parser.add_argument("--concurrency-runs", type=int, default=50, help="concurrency: runs")
+    parser.add_argument("--workers", type=int, default=4, help="concurrency: worker processes")
+    parser.add_argument(
+        "--redis-url", default="redis://127.0.0.1:6379/13", help="concurrency: Redis (own db)"
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def _child(args: argparse.Namespace) -> dict[str, Any]:
+    if args.which == "step":
+        from bench.step import bench_step
+
+        result = bench_step(conversations=args.conversations, database_url=args.database_url)
+        if args.profile and result.profile:
+            print(result.profile, file=sys.stderr)
+        return {
+            "rows": [
+                [
+                    f"per step ({result.database}, n={result.conversations} conversations)",
+                    f"{result.baseline_ms:.2f} ms bare openai loop",
+                    f"{result.owm_ms:.2f} ms OWM run",
+                    f"{result.ratio:.2f}x",
+                    "<= 1.20x",
+                ],
+                [
+                    f"SQL queries per step ({result.database})",
+                    "0 bare openai loop",
+                    f"{result.queries_per_step:.1f}",
+                    "-",
+                    "-",
+                ],
+            ]
+        }
+    if args.which == "audit":
+        from bench.audit_growth import bench_audit
+
+        sizes = [int(s) for s in args.audit_sizes.split(",")]
+        return {
+            "rows": bench_audit(sizes=sizes, renders=args.renders, database_url=args.database_url)
+        }
+    if args.which == "webhooks":
+        from bench.webhooks import bench_webhooks
+
+        return {"rows": bench_webhooks(deliveries=args.deliveries, threads=args.threads)}
+    if args.which == "concurrency":
+        from bench.concurrency import bench_concurrency
+
+        database_url = args.database_url or "postgres://postgres@127.0.0.1:5432/owm_bench"
+        rows = bench_concurrency(
+            runs=args.concurrency_runs,
+            concurrency=args.workers,
+            database_url=database_url,
+            redis_url=args.redis_url,
+        )
+        return {"rows": rows}
+    raise SystemExit(f"unknown benchmark {args.which}")
+
+
+def _run_child(which: str, argv: list[str]) -> list[list[str]]:
+    command = [sys.executable, "-m", "bench", which, "--child", *argv]
+    done = subprocess.run(command, capture_output=True, text=True)  # noqa: S603
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        return [[which, "FAILED", "", "", f"exit {done.returncode}"]]
+    if done.stderr.strip():
+        sys.stderr.write(done.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])["rows"]
+
+
+def _table(rows: list[list[str]]) -> str:
+    header = ["figure", "baseline", "OWM", "ratio", "target"]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(5)]
+    line = lambda r: " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True))  # noqa: E731
+    return "\n".join([line(header), "-+-".join("-" * w for w in widths), *map(line, rows)])
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    if args.child:
+        print(json.dumps(_child(args)))
+        return
+    rest = [a for a in argv if a not in {"all", "step", "audit", "webhooks", "concurrency"}]
+    which = ["step", "audit", "webhooks"] if args.which == "all" else [args.which]
+    rows: list[list[str]] = []
+    for name in which:
+        rows += _run_child(name, rest)
+    print(_table(rows))
+
+
+if __name__ == "__main__":
+    main()
