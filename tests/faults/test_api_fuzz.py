@@ -16,10 +16,29 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from owm.wsgi import application
 
-ENABLED = os.environ.get("OWM_FUZZ") == "1" or os.environ.get("CI", "").lower() == "true"
+# CI fuzzes in its SQLite pass: on PostgreSQL the schema load at collection time
+# leaves a persistent connection that the test database setup has closed.
+ENABLED = os.environ.get("OWM_FUZZ") == "1" or (
+    os.environ.get("CI", "").lower() == "true" and not os.environ.get("DATABASE_URL")
+)
 EXAMPLES = int(os.environ.get("OWM_FUZZ_EXAMPLES", "3"))
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():  # type: ignore[no-untyped-def]
+    """The WSGI app closes old connections after each request; inside a test
+    transaction that would close the test's own connection (Django's test
+    client disconnects the same handlers)."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -53,6 +72,6 @@ if ENABLED:  # building the schema costs seconds: only when the fuzz runs
 
 else:
 
-    @pytest.mark.skip(reason="API fuzzing runs with OWM_FUZZ=1 or CI=true")
+    @pytest.mark.skip(reason="API fuzzing runs with OWM_FUZZ=1, or CI=true on SQLite")
     def test_the_api_never_answers_5xx_and_keeps_its_schema() -> None:
         pass
