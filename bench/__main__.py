@@ -1,4 +1,4 @@
-"""`python -m bench [step|audit|webhooks|concurrency|all]`: print a table of figures,
+"""`python -m bench [step|audit|webhooks|concurrency|faults|live|all]`: print a table of figures,
 each beside the baseline measured in the same run. Every benchmark runs in a
 child process (Django is set up once per process, with its own temp OWM_VAR_DIR)."""
 
@@ -17,7 +17,7 @@ def _parser() -> argparse.ArgumentParser:
         "which",
         nargs="?",
         default="all",
-        choices=["all", "step", "audit", "webhooks", "concurrency"],
+        choices=["all", "step", "audit", "webhooks", "concurrency", "faults", "live"],
     )
     parser.add_argument("--database-url", help="PostgreSQL URL (the bench drops its schema!)")
     parser.add_argument(
@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--redis-url", default="redis://127.0.0.1:6379/13", help="concurrency: Redis (own db)"
     )
+    parser.add_argument("--kills", type=int, default=5, help="faults: worker SIGKILLs")
+    parser.add_argument(
+        "--faults-redis-url", default="redis://127.0.0.1:6379/12", help="faults: Redis (own db)"
+    )
+    parser.add_argument("--clients", type=int, default=50, help="live: websocket clients")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -86,6 +91,19 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
             redis_url=args.redis_url,
         )
         return {"rows": rows}
+    if args.which == "faults":
+        from bench.faults import bench_faults
+
+        database_url = args.database_url or "postgres://postgres@127.0.0.1:5432/owm_bench_faults"
+        return {
+            "rows": bench_faults(
+                kills=args.kills, database_url=database_url, redis_url=args.faults_redis_url
+            )
+        }
+    if args.which == "live":
+        from bench.live import bench_live
+
+        return {"rows": bench_live(clients=args.clients)}
     raise SystemExit(f"unknown benchmark {args.which}")
 
 
@@ -113,7 +131,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         print(json.dumps(_child(args)))
         return
-    rest = [a for a in argv if a not in {"all", "step", "audit", "webhooks", "concurrency"}]
+    rest = [
+        a
+        for a in argv
+        if a not in {"all", "step", "audit", "webhooks", "concurrency", "faults", "live"}
+    ]
     which = ["step", "audit", "webhooks"] if args.which == "all" else [args.which]
     rows: list[list[str]] = []
     for name in which:

@@ -157,6 +157,12 @@ else:
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ACKS_LATE = True
+# With Redis, a task whose worker died (SIGKILL, OOM) is delivered again only
+# after this many seconds; it must exceed the longest run (Agent.max_run_seconds,
+# 600 by default), or a healthy long run could be delivered twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("OWM_CELERY_VISIBILITY_TIMEOUT", 900)
+}
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True

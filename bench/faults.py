@@ -1,0 +1,203 @@
+"""Faults: SIGKILL a real Celery worker (the whole process group: the main
+process and its pool child) in the middle of agent runs, N times, restarting
+it each time. Every run asks the scripted model for `create_purchase_order`
+(the run's user is a superuser, so the default RBAC policy allows it without
+approval); the model's next turn is slow, and the worker is killed after the
+order exists but before the run finishes. Afterwards every run must have
+succeeded, there must be exactly one PurchaseOrder per run, and
+`manage.py audit_verify` must pass. Redis + PostgreSQL; skipped with a message
+when either cannot be reached."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from bench._django import django_boot
+
+ROOT = Path(__file__).resolve().parent.parent
+SLOW_S = 2.0  # the model turn after the tool result: the window to kill in
+
+
+def responder(server: Any) -> Any:
+    from tests.fakes.llm_server import DelayedReply, Turn
+
+    def reply(request: dict[str, Any]) -> Any:
+        messages = request.get("messages", [])
+        if any(m.get("role") == "tool" for m in messages):
+            return DelayedReply(SLOW_S, Turn("Purchase order created."))
+        text = " ".join(str(m.get("content")) for m in messages if m.get("role") == "user")
+        n = int((re.findall(r"#(\d+)", text) or ["0"])[-1])
+        args = {"supplier_id": "SUP-001", "items": [{"product_id": "SKU-1001", "quantity": 10 + n}]}
+        # a fixed call id per conversation, as Kimi numbers them: a re-asked
+        # first turn (killed before its answer was stored) names the same call
+        return DelayedReply(
+            0.2,
+            server.tool_calls_reply(
+                [("create_purchase_order", args, "functions.create_purchase_order:0")]
+            ),
+        )
+
+    return reply
+
+
+def worker_start() -> subprocess.Popen:
+    command = [
+        str(ROOT / ".venv/bin/celery"),
+        "-A",
+        "owm",
+        "worker",
+        "-l",
+        "warning",
+        "--concurrency",
+        "1",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    return subprocess.Popen(  # noqa: S603
+        command, cwd=ROOT, env=dict(os.environ), start_new_session=True
+    )
+
+
+def worker_kill(worker: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(30)
+
+
+def bench_faults(*, kills: int, database_url: str, redis_url: str) -> list[list[str]]:
+    from bench.concurrency import reachable
+
+    label = f"worker SIGKILLed mid-run x{kills} (Redis + PostgreSQL, 1 worker)"
+    missing = [u for u in (database_url, redis_url) if not reachable(u)]
+    if missing:
+        return [[label, "SKIPPED", f"unreachable: {', '.join(missing)}", "-", "-"]]
+    from tests.fakes.llm_server import ScriptedLLMServer
+
+    server = ScriptedLLMServer()
+    server.responder = responder(server)
+    server._httpd.RequestHandlerClass.disable_nagle_algorithm = True
+    with server:
+        django_boot(
+            database_url=database_url,
+            extra_env={
+                "DJANGO_SETTINGS_MODULE": "bench.faults_settings",
+                "REDIS_URL": redis_url,
+                "OWM_LLM_BASE_URL": server.base_url,
+                "OWM_LLM_API_KEY": "bench-key",
+                "OWM_LLM_MAX_RETRIES": "0",
+                "OWM_LLM_STREAM": "false",
+            },
+        )
+        _flush_redis(redis_url)
+        return _measure(label, kills)
+
+
+def _flush_redis(redis_url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+
+
+def _killable(run_ids: list[Any], since: Any) -> Any:
+    """A run that is running and whose purchase order this worker has just created."""
+    from apps.agents.models import Run
+    from apps.tools.models import ToolCall
+
+    return (
+        ToolCall.objects.filter(
+            run_id__in=run_ids,
+            tool_name="create_purchase_order",
+            status=ToolCall.Status.SUCCEEDED,
+            run__status=Run.Status.RUNNING,
+            finished_at__gte=since,
+        )
+        .values_list("run_id", flat=True)
+        .first()
+    )
+
+
+def _measure(label: str, kills: int) -> list[list[str]]:
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db import connection
+
+    from apps.agents.models import Agent, Run
+    from apps.agents.services import run_create
+    from apps.inventory.demo import seed_inventory
+    from apps.inventory.models import PurchaseOrder
+
+    seed_inventory()
+    agent = Agent.objects.get(slug="inventory")
+    user = User.objects.create_superuser("bench-admin", "admin@example.com", "bench-admin-pass")
+    runs = kills + 2
+    seeded = PurchaseOrder.objects.count()  # the demo's own orders
+    ids = [run_create(agent=agent, user=user, text=f"order stock #{n}").pk for n in range(runs)]
+    connection.close()
+    done_kills = 0
+    killed_runs: set[str] = set()
+    from django.utils import timezone
+
+    t0 = time.perf_counter()
+    since = timezone.now()
+    worker = worker_start()
+    try:
+        deadline = time.monotonic() + 60 * (kills + 1)
+        while done_kills < kills and time.monotonic() < deadline:
+            victim = _killable(ids, since)
+            if victim is None:
+                time.sleep(0.05)
+                continue
+            time.sleep(0.3)  # well inside the slow model turn
+            worker_kill(worker)
+            done_kills += 1
+            killed_runs.add(str(victim))
+            since = timezone.now()
+            worker = worker_start()
+        finished = list(Run.FINISHED)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if Run.objects.filter(pk__in=ids, status__in=finished).count() == runs:
+                break
+            time.sleep(0.2)
+    finally:
+        worker_kill(worker)
+    elapsed = time.perf_counter() - t0
+    ok = Run.objects.filter(pk__in=ids, status=Run.Status.SUCCEEDED).count()
+    statuses = sorted(set(Run.objects.filter(pk__in=ids).values_list("status", flat=True)))
+    orders = PurchaseOrder.objects.count() - seeded
+    try:
+        call_command("audit_verify", verbosity=0)
+        audit = "ok"
+    except BaseException as exc:
+        audit = f"FAILED: {exc}"
+    return [
+        [
+            label,
+            f"{kills} kills requested",
+            f"{done_kills} done, in {len(killed_runs)} distinct runs",
+            "-",
+            "= requested",
+        ],
+        [
+            "runs completed",
+            f"{runs} runs",
+            f"{ok}/{runs} succeeded (statuses: {', '.join(statuses)}) in {elapsed:.1f} s",
+            "-",
+            "all succeeded",
+        ],
+        [
+            "PurchaseOrders",
+            f"{runs} expected",
+            f"{orders} created by the runs",
+            f"{orders - runs:+d}",
+            "= expected",
+        ],
+        ["audit chain (audit_verify)", "-", audit, "-", "ok"],
+    ]
