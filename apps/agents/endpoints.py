@@ -82,16 +82,9 @@ def target_from_settings() -> Target | None:
     prices = Prices(
         Decimal(str(settings.OWM_LLM_INPUT_PRICE)), Decimal(str(settings.OWM_LLM_OUTPUT_PRICE))
     )
-    client = cached_client(
-        base_url=settings.OWM_LLM_BASE_URL,
-        api_key=settings.OWM_LLM_API_KEY,
-        model=settings.OWM_LLM_MODEL,
-        temperature=settings.OWM_LLM_TEMPERATURE,
-        max_tokens=settings.OWM_LLM_MAX_TOKENS,
-        timeout=settings.OWM_LLM_TIMEOUT,
-        max_retries=settings.OWM_LLM_MAX_RETRIES,
-        stream=settings.OWM_LLM_STREAM,
-    )
+    from apps.agents.providers.openai_compat import settings_config
+
+    client = cached_client(**settings_config())
     return Target(ENV_ENDPOINT, client, prices, settings.OWM_LLM_CONCURRENCY)
 
 

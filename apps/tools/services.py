@@ -163,6 +163,7 @@ def _execute_and_close(
     actor: AbstractBaseUser | None,
     run: Run | None,
     arguments: dict[str, Any],
+    approval: Approval | None = None,
 ) -> ToolOutcome:
     context = ToolContext(
         actor=actor,
@@ -172,7 +173,9 @@ def _execute_and_close(
         idempotency_key=call.idempotency_key,
     )
     status, result, error, details = _execute(spec, context, arguments)
-    return _call_close(call, status, result=result, error=error, details=details, run=run)
+    return _call_close(
+        call, status, result=result, error=error, details=details, run=run, approval=approval
+    )
 
 
 def _wait_for_approval(
@@ -217,21 +220,37 @@ def _after_approval(
     if approval.status == Approval.Status.REJECTED:
         note = f": {approval.note}" if approval.note else ""
         return _call_close(
-            call, ToolCall.Status.REJECTED, error=("rejected", f"rejected by {who}{note}"), run=run
+            call,
+            ToolCall.Status.REJECTED,
+            error=("rejected", f"rejected by {who}{note}"),
+            run=run,
+            approval=approval,
         )
     if approval.status == Approval.Status.EXPIRED:
         message = f"{call.tool_name} was not approved in time; the request expired"
         return _call_close(
-            call, ToolCall.Status.REJECTED, error=("approval_expired", message), run=run
+            call,
+            ToolCall.Status.REJECTED,
+            error=("approval_expired", message),
+            run=run,
+            approval=approval,
         )
     spec = registry.get(call.tool_name)
     if spec is None:
         message = f"unknown tool {call.tool_name!r}"
-        return _call_close(call, ToolCall.Status.UNKNOWN, error=("unknown_tool", message), run=run)
+        return _call_close(
+            call,
+            ToolCall.Status.UNKNOWN,
+            error=("unknown_tool", message),
+            run=run,
+            approval=approval,
+        )
     call.arguments = approval.final_arguments
     call.status = ToolCall.Status.RUNNING
     call.save(update_fields=["arguments", "status"])
-    return _execute_and_close(spec, call, actor=actor, run=run, arguments=call.arguments)
+    return _execute_and_close(
+        spec, call, actor=actor, run=run, arguments=call.arguments, approval=approval
+    )
 
 
 def _execute(
@@ -343,6 +362,7 @@ def _call_close(
     error: tuple[str, str] | None = None,
     details: Any = None,
     run: Run | None,
+    approval: Approval | None = None,
 ) -> ToolOutcome:
     finished = timezone.now()
     call.status = status
@@ -354,16 +374,16 @@ def _call_close(
         update_fields=["status", "result", "error_kind", "error", "finished_at", "duration_ms"]
     )
     _count(call)
-    _audit(call, run)
+    _audit(call, run, approval)
     _publish(run, "tool.finished", call)
     return ToolOutcome(call=call, result=_model_result(call))
 
 
-def _audit(call: ToolCall, run: Run | None) -> None:
-    """Every call lands in the hash-chained audit log: who, for what, the decision."""
+def _audit(call: ToolCall, run: Run | None, approval: Approval | None) -> None:
+    """Every call lands in the hash-chained audit log: who, for what, the decision.
+    `approval` is the one a gated call ran under (the caller has it: no lookup)."""
     from apps.audit.services import audit_record
 
-    approval = Approval.objects.filter(tool_call=call).select_related("decided_by").first()
     if call.status == ToolCall.Status.DENIED:
         decision = "denied"
     elif call.status == ToolCall.Status.REJECTED:

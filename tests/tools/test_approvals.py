@@ -76,6 +76,10 @@ def test_a_gated_call_pauses_the_run_until_a_manager_approves(
     types = list(RunEvent.objects.filter(run=run).values_list("type", flat=True))
     for expected in ("approval.requested", "run.waiting", "approval.decided", "run.resumed"):
         assert expected in types
+    from apps.audit.models import AuditEntry
+
+    audited = AuditEntry.objects.get(event="tool.call", tool="create_purchase_order")
+    assert (audited.decision, audited.approved_by) == ("approved", "ada")
 
 
 def test_a_rejection_note_goes_back_to_the_model_as_the_tool_result(

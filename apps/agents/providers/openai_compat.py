@@ -292,18 +292,25 @@ def _usage(usage: Any) -> Usage:
     )
 
 
+def settings_config() -> dict[str, Any]:
+    """The client arguments of the OWM_LLM_* settings (one place maps them)."""
+    return {
+        "base_url": settings.OWM_LLM_BASE_URL,
+        "api_key": settings.OWM_LLM_API_KEY,
+        "model": settings.OWM_LLM_MODEL,
+        "temperature": settings.OWM_LLM_TEMPERATURE,
+        "max_tokens": settings.OWM_LLM_MAX_TOKENS,
+        "timeout": settings.OWM_LLM_TIMEOUT,
+        "max_retries": settings.OWM_LLM_MAX_RETRIES,
+        "stream": settings.OWM_LLM_STREAM,
+    }
+
+
 def client_from_settings(*, stream: bool | None = None) -> OpenAICompatibleClient:
     """The client configured by the OWM_LLM_* settings."""
-    base_url = settings.OWM_LLM_BASE_URL
-    if not base_url:
+    if not settings.OWM_LLM_BASE_URL:
         raise LLMError("no model endpoint is configured (set OWM_LLM_BASE_URL)")
-    return OpenAICompatibleClient(
-        base_url=base_url,
-        api_key=settings.OWM_LLM_API_KEY,
-        model=settings.OWM_LLM_MODEL,
-        temperature=settings.OWM_LLM_TEMPERATURE,
-        max_tokens=settings.OWM_LLM_MAX_TOKENS,
-        timeout=settings.OWM_LLM_TIMEOUT,
-        max_retries=settings.OWM_LLM_MAX_RETRIES,
-        stream=settings.OWM_LLM_STREAM if stream is None else stream,
-    )
+    config = settings_config()
+    if stream is not None:
+        config["stream"] = stream
+    return OpenAICompatibleClient(**config)
