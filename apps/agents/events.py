@@ -11,8 +11,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 
 from apps.agents.models import Run, RunEvent
 
@@ -35,13 +34,31 @@ def run_group(run_id: object) -> str:
 
 
 def run_event_publish(*, run: Run, event_type: str, data: dict[str, Any]) -> RunEvent:
-    with transaction.atomic():
-        Run.objects.filter(pk=run.pk).update(last_seq=F("last_seq") + 1)
-        seq = Run.objects.values_list("last_seq", flat=True).get(pk=run.pk)
-        event = RunEvent.objects.create(run_id=run.pk, seq=seq, type=event_type, data=data)
+    # No savepoint: inside a caller's transaction the event is part of its work.
+    with transaction.atomic(savepoint=False):
+        event = RunEvent.objects.create(
+            run_id=run.pk, seq=_seq_next(run.pk), type=event_type, data=data
+        )
     payload = event.as_payload()
     transaction.on_commit(lambda: broadcast(run_group(run.pk), payload))
     return event
+
+
+def _seq_next(run_id: object) -> int:
+    """Bump the run's event counter and read it back in one statement; the row
+    lock it takes orders concurrent publishers until their transactions end."""
+    pk = Run._meta.pk.get_db_prep_value(run_id, connection)  # type: ignore[union-attr]
+    table = connection.ops.quote_name(Run._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # identifiers come from model metadata, quoted; values are parameters
+            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",  # noqa: S608
+            [pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Run.DoesNotExist(f"run {run_id} does not exist")
+    return int(row[0])
 
 
 def broadcast(group: str, payload: dict[str, Any], *, kind: str = "run.event") -> None:

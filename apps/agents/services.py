@@ -22,6 +22,7 @@ from apps.agents.llm import ChatClient, Completion, Message, ToolCallRequest
 from apps.agents.loop import LoopResult, PauseRun, StopRun, run_loop
 from apps.agents.models import Agent, Run, UsageDaily
 from apps.agents.models import Message as MessageRow
+from apps.core.db import counters_add
 from apps.tools.models import ToolCall
 from apps.tools.policy import visible_tools
 from apps.tools.registry import registry
@@ -109,45 +110,50 @@ def run_execute(*, run_id: str) -> Run | None:
     if run is None or run.is_finished:
         return run
     resumed = run.started_at is not None
-    claimed = Run.objects.filter(
-        pk=run.pk, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]
-    ).update(status=Run.Status.RUNNING, started_at=Coalesce(F("started_at"), timezone.now()))
-    if not claimed:  # waiting for a human: the decision queues it again
-        return run
-    run.refresh_from_db()
-    run_event_publish(
-        run=run,
-        event_type="run.resumed" if resumed else "run.started",
-        data={"agent": run.agent.slug, "provider": run.provider, "model": run.model},
-    )
+    with transaction.atomic(savepoint=False):
+        claimed = Run.objects.filter(
+            pk=run.pk, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]
+        ).update(status=Run.Status.RUNNING, started_at=Coalesce(F("started_at"), timezone.now()))
+        if not claimed:  # waiting for a human: the decision queues it again
+            return run
+        run.refresh_from_db()
+        run_event_publish(
+            run=run,
+            event_type="run.resumed" if resumed else "run.started",
+            data={"agent": run.agent.slug, "provider": run.provider, "model": run.model},
+        )
+    transcript = _Transcript(run)
     try:
-        result = _run_loop_for(run)
+        result = _run_loop_for(run, transcript, resumed=resumed)
     except Exception as exc:  # a crash in one run must not kill the worker
         logger.exception("run %s crashed", run.pk)
         result = LoopResult(status="failed", error=f"internal error: {type(exc).__name__}: {exc}")
-    return _run_finish(run, result)
+    return _run_finish(run, result, transcript)
 
 
-def _run_loop_for(run: Run) -> LoopResult:
+def _run_loop_for(run: Run, transcript: _Transcript, *, resumed: bool) -> LoopResult:
     client = llm_client(run.agent)
+    # Tool call ids this run has recorded: only those need the executor's resume
+    # lookup. A run that never started has none.
+    recorded: set[str] = (
+        set(ToolCall.objects.filter(run=run).values_list("tool_call_id", flat=True))
+        if resumed
+        else set()
+    )
     specs = visible_tools(actor=run.user, specs=registry.subset(run.agent.tool_names))
     history: list[Message] = [m.as_openai() for m in run.messages.order_by("index")]
-    next_index = len(history)
+    transcript.next_index = len(history)
     stream = _TextStream(run)
 
     def on_message(message: Message, completion: Completion | None) -> None:
-        nonlocal next_index
         stream.flush()
-        _message_save(run, next_index, message, completion)
-        if completion is not None:
-            _usage_record(run, completion, completion_cost(client, completion))
-        next_index += 1
+        cost = completion_cost(client, completion) if completion is not None else Decimal(0)
+        transcript.add(message, completion, cost)
 
     deadline = time.monotonic() + run.agent.max_run_seconds
     invalid_streak = 0
 
     def check(completion: Completion) -> str | None:
-        run.refresh_from_db(fields=["prompt_tokens", "completion_tokens"])
         if run.total_tokens > run.agent.max_run_tokens:
             return (
                 f"stopped: the run used {run.total_tokens} tokens, over its budget of "
@@ -166,7 +172,9 @@ def _run_loop_for(run: Run) -> LoopResult:
             source="agent",
             run=run,
             tool_call_id=call.id,
+            first_attempt=call.id not in recorded,
         )
+        recorded.add(call.id)
         if outcome.waiting:
             raise PauseRun(outcome.result["approval_id"])
         invalid = outcome.call.status == ToolCall.Status.INVALID
@@ -190,58 +198,105 @@ def _run_loop_for(run: Run) -> LoopResult:
     )
 
 
-def _message_save(run: Run, index: int, message: Message, completion: Completion | None) -> None:
-    usage = completion.usage if completion else None
-    MessageRow.objects.create(
-        run=run,
-        index=index,
-        role=message["role"],
-        content=message.get("content"),
-        tool_calls=message.get("tool_calls"),
-        tool_call_id=message.get("tool_call_id", ""),
-        name=message.get("name", ""),
-        prompt_tokens=usage.prompt_tokens if usage else 0,
-        completion_tokens=usage.completion_tokens if usage else 0,
-    )
-    if completion is None:
-        return
-    Run.objects.filter(pk=run.pk).update(
-        iterations=F("iterations") + 1,
-        prompt_tokens=F("prompt_tokens") + completion.usage.prompt_tokens,
-        completion_tokens=F("completion_tokens") + completion.usage.completion_tokens,
-    )
-    run_event_publish(
-        run=run,
-        event_type="llm.completed",
-        data={
-            "content": completion.content,
-            "tool_calls": message.get("tool_calls") or [],
-            "finish_reason": completion.finish_reason,
-            "model": completion.model,
-            "duration_ms": round(completion.duration_ms, 1),
-            "usage": {
-                "prompt_tokens": completion.usage.prompt_tokens,
-                "completion_tokens": completion.usage.completion_tokens,
+class _Transcript:
+    """A run's messages, stored in order. A tool result is stored with the next
+    model turn (or when the run stops) instead of in a transaction of its own:
+    its ToolCall row already holds it durably, and a run resumed after a crash
+    gets a missing one back from there (the loop's pending tool calls go through
+    the executor's resume lookup, which never runs a finished call again)."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.next_index = 0
+        self.pending: list[MessageRow] = []
+
+    def add(self, message: Message, completion: Completion | None, cost: Decimal) -> None:
+        usage = completion.usage if completion else None
+        self.pending.append(
+            MessageRow(
+                run=self.run,
+                index=self.next_index,
+                role=message["role"],
+                content=message.get("content"),
+                tool_calls=message.get("tool_calls"),
+                tool_call_id=message.get("tool_call_id", ""),
+                name=message.get("name", ""),
+                prompt_tokens=usage.prompt_tokens if usage else 0,
+                completion_tokens=usage.completion_tokens if usage else 0,
+            )
+        )
+        self.next_index += 1
+        if completion is not None:
+            _turn_record(self.run, message, completion, cost, self)
+
+    def flush(self) -> None:
+        """Store the pending messages; call inside the transaction they join.
+        They stay pending until it commits, so a rollback loses none."""
+        if not self.pending:
+            return
+        stored = list(self.pending)
+        MessageRow.objects.bulk_create(stored)
+
+        def committed() -> None:
+            self.pending = [m for m in self.pending if m not in stored]
+
+        transaction.on_commit(committed)
+
+
+def _turn_record(
+    run: Run, message: Message, completion: Completion, cost: Decimal, transcript: _Transcript
+) -> None:
+    """A model turn: its message (with the tool results before it), tokens and
+    cost on the run and the daily roll-up, and its live event, in one
+    transaction. The in-memory `run` keeps the totals, so the budget check
+    needs no query."""
+    usage = completion.usage
+    with transaction.atomic(savepoint=False):
+        transcript.flush()
+        Run.objects.filter(pk=run.pk).update(
+            iterations=F("iterations") + 1,
+            prompt_tokens=F("prompt_tokens") + usage.prompt_tokens,
+            completion_tokens=F("completion_tokens") + usage.completion_tokens,
+            cost=F("cost") + cost,
+        )
+        _usage_record(run, completion, cost)
+        run_event_publish(
+            run=run,
+            event_type="llm.completed",
+            data={
+                "content": completion.content,
+                "tool_calls": message.get("tool_calls") or [],
+                "finish_reason": completion.finish_reason,
+                "model": completion.model,
+                "duration_ms": round(completion.duration_ms, 1),
+                "usage": {
+                    "prompt_tokens": usage.prompt_tokens,
+                    "completion_tokens": usage.completion_tokens,
+                },
             },
-        },
-    )
+        )
+    run.iterations += 1
+    run.prompt_tokens += usage.prompt_tokens
+    run.completion_tokens += usage.completion_tokens
+    run.cost += cost
 
 
 def _usage_record(run: Run, completion: Completion, cost: Decimal) -> None:
-    """Cost on the run and the daily roll-up per agent, user and model."""
-    Run.objects.filter(pk=run.pk).update(cost=F("cost") + cost)
-    key = {
-        "day": timezone.localdate(),
-        "agent": run.agent.slug,
-        "user": run.user.get_username(),
-        "model": completion.model or run.model,
-    }
-    UsageDaily.objects.get_or_create(**key)
-    UsageDaily.objects.filter(**key).update(
-        model_turns=F("model_turns") + 1,
-        prompt_tokens=F("prompt_tokens") + completion.usage.prompt_tokens,
-        completion_tokens=F("completion_tokens") + completion.usage.completion_tokens,
-        cost=F("cost") + cost,
+    """The daily roll-up per agent, user and model (one upsert)."""
+    counters_add(
+        UsageDaily,
+        key={
+            "day": timezone.localdate(),
+            "agent": run.agent.slug,
+            "user": run.user.get_username(),
+            "model": completion.model or run.model,
+        },
+        increments={
+            "model_turns": 1,
+            "prompt_tokens": completion.usage.prompt_tokens,
+            "completion_tokens": completion.usage.completion_tokens,
+            "cost": cost,
+        },
     )
 
 
@@ -268,17 +323,19 @@ class _TextStream:
         run_event_publish(run=self.run, event_type="llm.delta", data={"text": text})
 
 
-def _run_pause(run: Run, approval_id: int) -> Run:
+def _run_pause(run: Run, approval_id: int, transcript: _Transcript) -> Run:
     """Park the run until the approval is decided; if it already was (a fast
     approver), queue it again at once. Conditional updates make exactly one
     of this and the decision's resume win."""
     from apps.tools.models import Approval
 
-    Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
-        status=Run.Status.WAITING_APPROVAL
-    )
-    run.refresh_from_db()
-    run_event_publish(run=run, event_type="run.waiting", data={"approval_id": approval_id})
+    with transaction.atomic(savepoint=False):
+        transcript.flush()
+        Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
+            status=Run.Status.WAITING_APPROVAL
+        )
+        run.refresh_from_db()
+        run_event_publish(run=run, event_type="run.waiting", data={"approval_id": approval_id})
     if Approval.objects.filter(pk=approval_id).exclude(status=Approval.Status.PENDING).exists():
         run_resume_if_waiting(run_id=run.pk)
     return run
@@ -294,31 +351,33 @@ def run_resume_if_waiting(*, run_id: object) -> bool:
     return bool(requeued)
 
 
-def _run_finish(run: Run, result: LoopResult) -> Run:
+def _run_finish(run: Run, result: LoopResult, transcript: _Transcript) -> Run:
     if result.status == "waiting_approval":
-        return _run_pause(run, int(result.error))
-    Run.objects.filter(pk=run.pk).update(
-        status=result.status,
-        final_answer=result.final_answer,
-        error=result.error,
-        finished_at=timezone.now(),
-    )
-    run.refresh_from_db()
-    run_event_publish(
-        run=run,
-        event_type="run.finished",
-        data={
-            "status": run.status,
-            "final_answer": run.final_answer,
-            "error": run.error,
-            "iterations": run.iterations,
-            "usage": {
-                "prompt_tokens": run.prompt_tokens,
-                "completion_tokens": run.completion_tokens,
-                "total_tokens": run.total_tokens,
+        return _run_pause(run, int(result.error), transcript)
+    with transaction.atomic(savepoint=False):
+        transcript.flush()
+        Run.objects.filter(pk=run.pk).update(
+            status=result.status,
+            final_answer=result.final_answer,
+            error=result.error,
+            finished_at=timezone.now(),
+        )
+        run.refresh_from_db()
+        run_event_publish(
+            run=run,
+            event_type="run.finished",
+            data={
+                "status": run.status,
+                "final_answer": run.final_answer,
+                "error": run.error,
+                "iterations": run.iterations,
+                "usage": {
+                    "prompt_tokens": run.prompt_tokens,
+                    "completion_tokens": run.completion_tokens,
+                    "total_tokens": run.total_tokens,
+                },
             },
-        },
-    )
+        )
     return run
 
 

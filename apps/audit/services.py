@@ -75,7 +75,7 @@ def audit_record(
         "ip": ip or "",
         "detail": chain.json_normalize(chain.redact(detail or {})),
     }
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # a failed append fails the caller's work
         _append_lock()
         last = AuditEntry.objects.order_by("-seq").values("seq", "hash").first()
         fields["seq"] = last["seq"] + 1 if last else 1

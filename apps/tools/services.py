@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
-from django.db.models import F
 from django.utils import timezone
 
+from apps.core.db import counters_add
 from apps.tools.models import Approval, ToolCall, ToolDailyStats
 from apps.tools.policy import authorize
 from apps.tools.registry import ToolContext, ToolError, ToolSpec, registry
@@ -35,6 +35,10 @@ logger = logging.getLogger(__name__)
 # cannot kill a thread: an abandoned call finishes in the background, which is
 # why tools do their own I/O with timeouts too.
 _pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="owm-tool")
+
+
+# A call in these states has not finished: a resumed run must not reuse its result.
+_OPEN_STATUSES = (ToolCall.Status.RUNNING, ToolCall.Status.WAITING)
 
 
 @dataclass(frozen=True)
@@ -90,17 +94,21 @@ def tool_run(
     tool_call_id: str = "",
     idempotency_key: str | None = None,
     approval: Approval | None = None,
+    first_attempt: bool = False,
 ) -> ToolOutcome:
-    if run is not None and tool_call_id:
-        done = _finished_call(run=run, tool_call_id=tool_call_id)
+    """Run one tool call. `first_attempt`: the caller knows that no ToolCall of
+    `run` has this `tool_call_id` yet, so the resume lookup can be skipped."""
+    if run is not None and tool_call_id and not first_attempt:
+        earlier = list(ToolCall.objects.filter(run=run, tool_call_id=tool_call_id).order_by("-id"))
+        done = next((c for c in earlier if c.status not in _OPEN_STATUSES), None)
         if done is not None:  # a resumed run never executes a finished call twice
             return ToolOutcome(call=done, result=_model_result(done))
-        approval = (
-            approval
-            or Approval.objects.filter(run=run, tool_call__tool_call_id=tool_call_id)
-            .select_related("tool_call", "decided_by")
-            .first()
-        )
+        if earlier and approval is None:  # only a recorded call can have an approval
+            approval = (
+                Approval.objects.filter(run=run, tool_call__tool_call_id=tool_call_id)
+                .select_related("tool_call", "decided_by")
+                .first()
+            )
     if approval is not None:
         return _after_approval(approval, actor=actor, run=run)
     if idempotency_key:
@@ -112,16 +120,17 @@ def tool_run(
 
     spec = registry.get(name)
     parsed, parse_error = _parse_arguments(arguments)
-    call = _call_open(
-        name=name,
-        source=source,
-        actor=actor,
-        run=run,
-        tool_call_id=tool_call_id,
-        idempotency_key=idempotency_key,
-        arguments=parsed if parsed is not None else {"_raw": str(arguments)[:2000]},
-    )
-    _publish(run, "tool.started", call)
+    with transaction.atomic(savepoint=False):  # committed before the tool runs
+        call = _call_open(
+            name=name,
+            source=source,
+            actor=actor,
+            run=run,
+            tool_call_id=tool_call_id,
+            idempotency_key=idempotency_key,
+            arguments=parsed if parsed is not None else {"_raw": str(arguments)[:2000]},
+        )
+        _publish(run, "tool.started", call)
 
     if spec is None:
         known = ", ".join(s.name for s in registry.all())
@@ -308,15 +317,6 @@ def _in_thread(spec: ToolSpec, context: ToolContext, arguments: dict[str, Any]) 
         close_old_connections()
 
 
-def _finished_call(*, run: Run, tool_call_id: str) -> ToolCall | None:
-    return (
-        ToolCall.objects.filter(run=run, tool_call_id=tool_call_id)
-        .exclude(status__in=[ToolCall.Status.RUNNING, ToolCall.Status.WAITING])
-        .order_by("-id")
-        .first()
-    )
-
-
 def _call_open(
     *,
     name: str,
@@ -370,12 +370,16 @@ def _call_close(
     call.error_kind, call.error = error if error else ("", "")
     call.finished_at = finished
     call.duration_ms = round((time.perf_counter() - call._t0) * 1000, 3)
-    call.save(
-        update_fields=["status", "result", "error_kind", "error", "finished_at", "duration_ms"]
-    )
-    _count(call)
-    _audit(call, run, approval)
-    _publish(run, "tool.finished", call)
+    # The record, its counts, its live event and its audit entry land together
+    # or not at all; the audit append (which serializes writers) goes last so
+    # its lock is held for the shortest time.
+    with transaction.atomic(savepoint=False):
+        call.save(
+            update_fields=["status", "result", "error_kind", "error", "finished_at", "duration_ms"]
+        )
+        _count(call)
+        _publish(run, "tool.finished", call)
+        _audit(call, run, approval)
     return ToolOutcome(call=call, result=_model_result(call))
 
 
@@ -431,13 +435,15 @@ def _model_result(call: ToolCall) -> dict[str, Any]:
 
 def _count(call: ToolCall) -> None:
     ok = call.status == ToolCall.Status.SUCCEEDED
-    day = timezone.localdate(call.started_at)
-    stats, _ = ToolDailyStats.objects.get_or_create(tool_name=call.tool_name, day=day)
-    ToolDailyStats.objects.filter(pk=stats.pk).update(
-        calls=F("calls") + 1,
-        successes=F("successes") + int(ok),
-        errors=F("errors") + int(not ok),
-        total_ms=F("total_ms") + (call.duration_ms or 0),
+    counters_add(
+        ToolDailyStats,
+        key={"tool_name": call.tool_name, "day": timezone.localdate(call.started_at)},
+        increments={
+            "calls": 1,
+            "successes": int(ok),
+            "errors": int(not ok),
+            "total_ms": call.duration_ms or 0,
+        },
     )
 
 
