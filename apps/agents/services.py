@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -229,18 +231,16 @@ class _Transcript:
         if completion is not None:
             _turn_record(self.run, message, completion, cost, self)
 
-    def flush(self) -> None:
-        """Store the pending messages; call inside the transaction they join.
-        They stay pending until it commits, so a rollback loses none."""
-        if not self.pending:
-            return
-        stored = list(self.pending)
-        MessageRow.objects.bulk_create(stored)
-
-        def committed() -> None:
-            self.pending = [m for m in self.pending if m not in stored]
-
-        transaction.on_commit(committed)
+    @contextmanager
+    def storing(self) -> Iterator[None]:
+        """A transaction that stores the pending messages along with the
+        caller's writes. They stay pending if it fails, so a rollback loses none."""
+        with transaction.atomic(savepoint=False):
+            stored = len(self.pending)
+            if stored:
+                MessageRow.objects.bulk_create(self.pending[:stored])
+            yield
+        self.pending = self.pending[stored:]
 
 
 def _turn_record(
@@ -251,8 +251,7 @@ def _turn_record(
     transaction. The in-memory `run` keeps the totals, so the budget check
     needs no query."""
     usage = completion.usage
-    with transaction.atomic(savepoint=False):
-        transcript.flush()
+    with transcript.storing():
         Run.objects.filter(pk=run.pk).update(
             iterations=F("iterations") + 1,
             prompt_tokens=F("prompt_tokens") + usage.prompt_tokens,
@@ -329,8 +328,7 @@ def _run_pause(run: Run, approval_id: int, transcript: _Transcript) -> Run:
     of this and the decision's resume win."""
     from apps.tools.models import Approval
 
-    with transaction.atomic(savepoint=False):
-        transcript.flush()
+    with transcript.storing():
         Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
             status=Run.Status.WAITING_APPROVAL
         )
@@ -354,8 +352,7 @@ def run_resume_if_waiting(*, run_id: object) -> bool:
 def _run_finish(run: Run, result: LoopResult, transcript: _Transcript) -> Run:
     if result.status == "waiting_approval":
         return _run_pause(run, int(result.error), transcript)
-    with transaction.atomic(savepoint=False):
-        transcript.flush()
+    with transcript.storing():
         Run.objects.filter(pk=run.pk).update(
             status=result.status,
             final_answer=result.final_answer,

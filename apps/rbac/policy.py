@@ -59,6 +59,9 @@ def visible_tools(*, actor: AbstractBaseUser | None, specs: list[ToolSpec]) -> l
     ]
 
 
+rbac_policy.visible_tools = visible_tools  # type: ignore[attr-defined]  # the batch form
+
+
 def _gate(actor: AbstractBaseUser | None, spec: ToolSpec) -> Decision | None:
     if actor is None or not actor.is_authenticated or not actor.is_active:
         return Decision(False, f"denied: {spec.name} needs an authenticated, active user")

@@ -60,5 +60,12 @@ def authorize(
 
 
 def visible_tools(*, actor: AbstractBaseUser | None, specs: list[ToolSpec]) -> list[ToolSpec]:
-    """The tools to offer a model on behalf of `actor` (checked again at call time)."""
+    """The tools to offer a model on behalf of `actor` (checked again at call time).
+
+    A policy may answer for many tools at once through a `visible_tools`
+    attribute (the RBAC policy does, in one query); else each tool is asked."""
+    policy = _policy()
+    batch = getattr(policy, "visible_tools", None)
+    if batch is not None:
+        return batch(actor=actor, specs=specs)
     return [spec for spec in specs if authorize(actor=actor, spec=spec, arguments={}).allowed]
