@@ -233,6 +233,66 @@ def test_a_resumed_run_never_repeats_a_finished_tool_call(
     assert RunEvent.objects.filter(run=run, type="run.resumed").exists()
 
 
+class _WorkerDied(BaseException):  # stands for SIGKILL: nothing catches it
+    pass
+
+
+def test_a_run_killed_before_its_next_model_turn_gets_the_tool_result_back_from_its_call(
+    scenario, settings, monkeypatch
+):
+    """Tool results are stored with the next model turn; a worker that dies in
+    between leaves the finished ToolCall, which the resumed run reads back
+    without running the tool again."""
+    from apps.agents import services
+    from apps.agents.models import Agent, Message
+
+    real_client = services.llm_client
+    turns = {"n": 0}
+
+    class DiesBeforeTheSecondTurn:
+        def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+            self.inner = inner
+
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(self.inner, name)
+
+        def complete(self, **kwargs):  # type: ignore[no-untyped-def]
+            turns["n"] += 1
+            if turns["n"] == 2:
+                raise _WorkerDied
+            return self.inner.complete(**kwargs)
+
+    monkeypatch.setattr(
+        services, "llm_client", lambda agent=None: DiesBeforeTheSecondTurn(real_client(agent))
+    )
+    with ScriptedLLMServer() as server:
+        use_endpoint(settings, server)
+        order = {"supplier_id": "SUP-001", "items": [{"product_id": "SKU-1001", "quantity": 20}]}
+        server.add_tool_calls([("create_purchase_order", order)])
+        server.add_text("Ordered.")
+        run = services.run_create(
+            agent=Agent.objects.get(slug="inventory"), user=scenario.operator, text="order 20"
+        )
+        orders_before = PurchaseOrder.objects.count()
+        with pytest.raises(_WorkerDied):
+            services.run_execute(run_id=str(run.pk))
+        assert Run.objects.get(pk=run.pk).status == "running"
+        assert ToolCall.objects.get(run=run).status == "succeeded"
+        assert not Message.objects.filter(run=run, role="tool").exists()
+
+        services.run_execute(run_id=str(run.pk))
+        last_request = server.chat_requests[-1].body["messages"]
+
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    assert PurchaseOrder.objects.count() == orders_before + 1
+    assert ToolCall.objects.filter(run=run).count() == 1
+    roles = list(Message.objects.filter(run=run).order_by("index").values_list("role", flat=True))
+    assert roles == ["system", "user", "assistant", "tool", "assistant"]
+    assert [m["role"] for m in last_request][-1] == "tool"
+    assert "PO-" in last_request[-1]["content"]
+
+
 def test_streamed_text_reaches_the_run_as_delta_events_before_the_turn_completes(
     scenario, settings, django_capture_on_commit_callbacks
 ):
