@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
-from apps.agents.breaker import breaker_allows, breaker_failure, breaker_success
+from apps.agents.breaker import breaker_failure, breaker_state, breaker_success
 from apps.agents.llm import ChatClient, Completion, LLMError, Message, TextCallback, Usage
 from apps.agents.models import Agent, ModelEndpoint
 
@@ -107,7 +107,8 @@ class ResilientClient:
     ) -> Completion:
         errors: list[str] = []
         for target in self.targets:
-            if not breaker_allows(target.name):
+            state = breaker_state(target.name)
+            if state.is_open:
                 errors.append(f"{target.name}: circuit open after repeated failures")
                 continue
             try:
@@ -116,13 +117,14 @@ class ResilientClient:
                         messages=messages, tools=tools, on_text=on_text
                     )
             except LLMError as exc:
-                state = breaker_failure(target.name)
+                failed = breaker_failure(target.name)
                 logger.warning(
-                    "endpoint %s failed (%d in a row): %s", target.name, state.failures, exc
+                    "endpoint %s failed (%d in a row): %s", target.name, failed.failures, exc
                 )
                 errors.append(f"{target.name}: {exc}")
                 continue
-            breaker_success(target.name)
+            if state.failures:  # a healthy endpoint's call costs one cache read, no write
+                breaker_success(target.name)
             return replace(completion, endpoint=target.name)
         raise LLMError("; then ".join(errors) if errors else "no model endpoint is available")
 
