@@ -1,10 +1,12 @@
 """Faults: SIGKILL a real Celery worker (the whole process group: the main
-process and its pool child) in the middle of agent runs, N times, restarting
-it each time. Every run asks the scripted model for `create_purchase_order`
-(the run's user is a superuser, so the default RBAC policy allows it without
-approval); the model's next turn is slow, and the worker is killed after the
-order exists but before the run finishes. Afterwards every run must have
-succeeded, there must be exactly one PurchaseOrder per run, and
+process and its pool child) in the middle of a tool call, N times, restarting
+it each time. Every run asks the scripted model for `slow_purchase_order`
+(bench/faulttools: the real create_purchase_order between two 0.5 s pauses,
+committing its order mid-call; the run's user is a superuser, so the default
+RBAC policy allows it without approval). While such a call is running, the
+bench waits a random 0.05-0.95 s and kills the worker: before the order
+exists or after it exists but before the call is recorded. Afterwards every
+run must have succeeded, there must be exactly one PurchaseOrder per run, and
 `manage.py audit_verify` must pass. Redis + PostgreSQL; skipped with a message
 when either cannot be reached."""
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import re
 import signal
 import subprocess
@@ -22,7 +25,7 @@ from typing import Any
 from bench._django import django_boot
 
 ROOT = Path(__file__).resolve().parent.parent
-SLOW_S = 2.0  # the model turn after the tool result: the window to kill in
+TOOL = "slow_purchase_order"
 
 
 def responder(server: Any) -> Any:
@@ -31,7 +34,7 @@ def responder(server: Any) -> Any:
     def reply(request: dict[str, Any]) -> Any:
         messages = request.get("messages", [])
         if any(m.get("role") == "tool" for m in messages):
-            return DelayedReply(SLOW_S, Turn("Purchase order created."))
+            return DelayedReply(0.1, Turn("Purchase order created."))
         text = " ".join(str(m.get("content")) for m in messages if m.get("role") == "user")
         n = int((re.findall(r"#(\d+)", text) or ["0"])[-1])
         args = {"supplier_id": "SUP-001", "items": [{"product_id": "SKU-1001", "quantity": 10 + n}]}
@@ -39,9 +42,7 @@ def responder(server: Any) -> Any:
         # first turn (killed before its answer was stored) names the same call
         return DelayedReply(
             0.2,
-            server.tool_calls_reply(
-                [("create_purchase_order", args, "functions.create_purchase_order:0")]
-            ),
+            server.tool_calls_reply([(TOOL, args, f"functions.{TOOL}:0")]),
         )
 
     return reply
@@ -74,7 +75,7 @@ def worker_kill(worker: subprocess.Popen) -> None:
 def bench_faults(*, kills: int, database_url: str, redis_url: str) -> list[list[str]]:
     from bench.concurrency import reachable
 
-    label = f"worker SIGKILLed mid-run x{kills} (Redis + PostgreSQL, 1 worker)"
+    label = f"worker SIGKILLed mid tool call x{kills} (Redis + PostgreSQL, 1 worker)"
     missing = [u for u in (database_url, redis_url) if not reachable(u)]
     if missing:
         return [[label, "SKIPPED", f"unreachable: {', '.join(missing)}", "-", "-"]]
@@ -106,19 +107,17 @@ def _flush_redis(redis_url: str) -> None:
 
 
 def _killable(run_ids: list[Any], since: Any) -> Any:
-    """A run that is running and whose purchase order this worker has just created."""
-    from apps.agents.models import Run
+    """A running call of the slow tool that this worker started."""
     from apps.tools.models import ToolCall
 
     return (
         ToolCall.objects.filter(
             run_id__in=run_ids,
-            tool_name="create_purchase_order",
-            status=ToolCall.Status.SUCCEEDED,
-            run__status=Run.Status.RUNNING,
-            finished_at__gte=since,
+            tool_name=TOOL,
+            status=ToolCall.Status.RUNNING,
+            started_at__gte=since,
         )
-        .values_list("run_id", flat=True)
+        .values_list("run_id", "tool_call_id")
         .first()
     )
 
@@ -134,7 +133,9 @@ def _measure(label: str, kills: int) -> list[list[str]]:
     from apps.inventory.models import PurchaseOrder
 
     seed_inventory()
-    agent = Agent.objects.get(slug="inventory")
+    agent = Agent.objects.create(
+        slug="bench-faults", name="Bench faults", system_prompt="Order stock.", tool_names=[TOOL]
+    )
     user = User.objects.create_superuser("bench-admin", "admin@example.com", "bench-admin-pass")
     runs = kills + 2
     seeded = PurchaseOrder.objects.count()  # the demo's own orders
@@ -142,6 +143,8 @@ def _measure(label: str, kills: int) -> list[list[str]]:
     connection.close()
     done_kills = 0
     killed_runs: set[str] = set()
+    after_write = 0  # kills that landed after the order was committed
+    chance = random.Random(8)  # noqa: S311  # reproducible kill points, not crypto
     from django.utils import timezone
 
     t0 = time.perf_counter()
@@ -152,12 +155,15 @@ def _measure(label: str, kills: int) -> list[list[str]]:
         while done_kills < kills and time.monotonic() < deadline:
             victim = _killable(ids, since)
             if victim is None:
-                time.sleep(0.05)
+                time.sleep(0.02)
                 continue
-            time.sleep(0.3)  # well inside the slow model turn
+            time.sleep(chance.uniform(0.05, 0.95))  # inside the 1 s call
             worker_kill(worker)
             done_kills += 1
-            killed_runs.add(str(victim))
+            run_id, call_id = victim
+            killed_runs.add(str(run_id))
+            key = f"{run_id}:{call_id}"
+            after_write += PurchaseOrder.objects.filter(idempotency_key=key).exists()
             since = timezone.now()
             worker = worker_start()
         finished = list(Run.FINISHED)
@@ -181,7 +187,8 @@ def _measure(label: str, kills: int) -> list[list[str]]:
         [
             label,
             f"{kills} kills requested",
-            f"{done_kills} done, in {len(killed_runs)} distinct runs",
+            f"{done_kills} done, in {len(killed_runs)} distinct runs; {after_write} after "
+            "the order was written, the rest before",
             "-",
             "= requested",
         ],
