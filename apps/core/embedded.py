@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 _started = threading.Event()
 _lock = threading.Lock()
 _worker: object | None = None
+_beat: object | None = None
 
 
 def start_embedded_worker() -> bool:
@@ -29,21 +30,28 @@ def start_embedded_worker() -> bool:
     with _lock:
         if _started.is_set():
             return True
+        from celery.beat import EmbeddedService
+
         from owm.celery import app
 
         worker = app.WorkController(
             concurrency=settings.OWM_EMBEDDED_WORKER_CONCURRENCY,
             pool="threads",
             loglevel="WARNING",
-            beat=True,  # schedules too: one process runs everything
-            schedule_filename=settings.CELERY_BEAT_SCHEDULE_FILENAME,
             without_heartbeat=True,
             without_mingle=True,
             without_gossip=True,
         )
         threading.Thread(target=worker.start, name="owm-embedded-worker", daemon=True).start()
-        global _worker
-        _worker = worker
+        # Schedules too, in a thread: the worker's own `beat=True` forks a
+        # process, whose in-memory broker no worker reads (nothing scheduled
+        # ever ran), and which outlives a killed server.
+        beat = EmbeddedService(
+            app, thread=True, schedule_filename=settings.CELERY_BEAT_SCHEDULE_FILENAME
+        )
+        beat.start()
+        global _worker, _beat
+        _worker, _beat = worker, beat
         _started.set()
         logger.info(
             "embedded Celery worker started (%s threads)",
@@ -73,8 +81,11 @@ def _recover(attempts: int = 5) -> None:
 
 def stop_embedded_worker() -> None:
     """Stop the worker thread and its pool (tests; a clean shutdown)."""
-    global _worker
+    global _worker, _beat
     with _lock:
+        if _beat is not None:
+            _beat.stop()  # type: ignore[attr-defined]
+            _beat = None
         if _worker is not None:
             _worker.stop(in_sighandler=False)  # type: ignore[attr-defined]
             _worker = None
