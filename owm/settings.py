@@ -139,10 +139,27 @@ if PRODUCTION and EMBEDDED and not env_bool("OWM_ALLOW_EMBEDDED", False):
 if EMBEDDED:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 else:
+    # redis-py 8 reads with a 5 s socket timeout by default, exactly the 5 s a
+    # channels-redis receive blocks in BZPOPMIN: every idle websocket consumer
+    # died with "Timeout reading" (redis/redis-py#4091, django/channels_redis#422).
+    # The read timeout must exceed that block; it still ends a read from a dead
+    # peer. No retry here on purpose: when Redis restarts, a consumer should
+    # fail, so that its client reconnects and joins the group again, rather than
+    # reconnect silently into a Redis that forgot its group.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 5,
+                    }
+                ],
+                "capacity": 1000,
+                "expiry": 30,
+            },
         }
     }
 
@@ -151,8 +168,17 @@ else:
 if EMBEDDED:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
+
+    # A restarting Redis must not fail a run through its circuit breaker: each
+    # cache command retries a refused or broken connection for about 12 s.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 15)},
+        }
     }
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -169,6 +195,18 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses Redis reconnects, however long it takes, and lets the runs
+# it is executing finish (their state is in the database; their messages may be
+# gone with a restarted Redis, which is what the run re-queue below is for).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Runs whose message was lost (Redis restarted without persistence, a publish
+# while it was down, a killed worker) are queued again once no worker holds
+# them and they have published no event for OWM_RUN_STALE_SECONDS
+# (apps.agents.recovery); beat looks every OWM_RUN_REQUEUE_INTERVAL seconds.
+OWM_RUN_STALE_SECONDS = env_int("OWM_RUN_STALE_SECONDS", 120)
+OWM_RUN_REQUEUE_INTERVAL = env_int("OWM_RUN_REQUEUE_INTERVAL", 15)
 CELERY_TASK_ALWAYS_EAGER = env_bool("OWM_CELERY_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -178,6 +216,10 @@ CELERY_BEAT_SCHEDULE = {
     "webhook-deliveries-due": {"task": "apps.webhooks.tasks.deliveries_due", "schedule": 60.0},
     "rules-due": {"task": "apps.rules.tasks.rules_evaluate_due", "schedule": 60.0},
     "prune-revocations": {"task": "apps.accounts.tasks.revocations_prune_due", "schedule": 3600.0},
+    "runs-recover": {
+        "task": "apps.agents.tasks.runs_recover_due",
+        "schedule": float(OWM_RUN_REQUEUE_INTERVAL),
+    },
 }
 # Embedded mode: the ASGI server starts a Celery worker thread in its own process.
 OWM_EMBEDDED_WORKER = env_bool("OWM_EMBEDDED_WORKER", EMBEDDED)

@@ -7,11 +7,15 @@ closed on success, open again on failure."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,11 @@ def _key(endpoint: str) -> str:
 
 
 def breaker_state(endpoint: str) -> BreakerState:
-    failures, open_until = cache.get(_key(endpoint), (0, 0.0))
+    try:
+        failures, open_until = cache.get(_key(endpoint), (0, 0.0))
+    except Exception:  # the breaker must never be why a model call fails: fail open
+        logger.warning("circuit breaker state unavailable (cache down?); treated as closed")
+        return BreakerState(0, 0.0)
     return BreakerState(failures, open_until)
 
 
@@ -38,7 +46,8 @@ def breaker_allows(endpoint: str) -> bool:
 
 
 def breaker_success(endpoint: str) -> None:
-    cache.delete(_key(endpoint))
+    with contextlib.suppress(Exception):  # cache down: the next failure count starts over
+        cache.delete(_key(endpoint))
 
 
 def breaker_failure(endpoint: str) -> BreakerState:
@@ -47,5 +56,8 @@ def breaker_failure(endpoint: str) -> BreakerState:
     open_until = state.open_until
     if failures >= settings.OWM_BREAKER_THRESHOLD:
         open_until = time.time() + settings.OWM_BREAKER_COOLDOWN
-    cache.set(_key(endpoint), (failures, open_until), timeout=3600)
+    try:
+        cache.set(_key(endpoint), (failures, open_until), timeout=3600)
+    except Exception:  # cache down: this failure goes uncounted, the call's own error stands
+        logger.warning("circuit breaker could not record a failure of %s (cache down?)", endpoint)
     return BreakerState(failures, open_until)

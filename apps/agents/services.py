@@ -100,9 +100,17 @@ def run_create(*, agent: Agent, user: AbstractBaseUser, text: str) -> Run:
 
 
 def _enqueue(run_id: object) -> None:
+    """Send the run to a worker. With the broker down the run is already stored
+    as queued: the stale-run re-queue (apps.agents.recovery) sends it later, so
+    the caller is not told of a failure that loses nothing."""
+    from kombu.exceptions import OperationalError as BrokerError
+
     from apps.agents.tasks import run_agent
 
-    run_agent.delay(str(run_id))
+    try:
+        run_agent.delay(str(run_id))
+    except BrokerError:
+        logger.warning("could not queue run %s (broker down); it is re-queued later", run_id)
 
 
 def run_execute(*, run_id: str) -> Run | None:

@@ -44,6 +44,9 @@ class LineInput:
     unit_price: Decimal
 
 
+NUMBER_ATTEMPTS = 5  # order numbers are max+1: concurrent creators may collide
+
+
 def _next_number() -> str:
     prefix = f"PO-{timezone.now().year}-"
     last = (
@@ -75,33 +78,37 @@ def purchase_order_create(
         if existing is not None:
             return existing, False
     totals = [(line, (line.unit_price * line.quantity).quantize(CENT)) for line in lines]
-    try:
-        with transaction.atomic():  # a savepoint: a racing duplicate key rolls back only this
-            order = PurchaseOrder.objects.create(
-                number=_next_number(),
-                supplier=supplier,
-                currency=currency,
-                total=sum((total for _, total in totals), Decimal("0")),
-                idempotency_key=idempotency_key or None,
-                created_by=actor if actor is not None and actor.is_authenticated else None,
-                notes=notes,
-            )
-            PurchaseOrderLine.objects.bulk_create(
-                PurchaseOrderLine(
-                    purchase_order=order,
-                    product=line.product,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price.quantize(CENT),
-                    line_total=total,
+    for attempt in range(NUMBER_ATTEMPTS):
+        try:
+            with transaction.atomic():  # a savepoint: a racing duplicate rolls back only this
+                order = PurchaseOrder.objects.create(
+                    number=_next_number(),
+                    supplier=supplier,
+                    currency=currency,
+                    total=sum((total for _, total in totals), Decimal("0")),
+                    idempotency_key=idempotency_key or None,
+                    created_by=actor if actor is not None and actor.is_authenticated else None,
+                    notes=notes,
                 )
-                for line, total in totals
-            )
-    except IntegrityError:
-        if idempotency_key:
-            existing = PurchaseOrder.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return existing, False
-        raise
+                PurchaseOrderLine.objects.bulk_create(
+                    PurchaseOrderLine(
+                        purchase_order=order,
+                        product=line.product,
+                        quantity=line.quantity,
+                        unit_price=line.unit_price.quantize(CENT),
+                        line_total=total,
+                    )
+                    for line, total in totals
+                )
+            break
+        except IntegrityError:
+            if idempotency_key:
+                existing = PurchaseOrder.objects.filter(idempotency_key=idempotency_key).first()
+                if existing is not None:
+                    return existing, False
+            # Another worker took the same next number at the same moment: take the next.
+            if attempt == NUMBER_ATTEMPTS - 1:
+                raise
     return order, True
 
 

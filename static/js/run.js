@@ -12,12 +12,16 @@
   const statusEl = document.getElementById("run-status");
   const connectionEl = document.getElementById("run-connection");
   const FOLD_CHARS = 600;
+  // Ask for anything missed every so often: a Redis that restarted under an open
+  // socket forgot its subscription, and the resync also joins again.
+  const RESYNC_MS = 15000;
   let lastSeq = 0;
   let attempts = 0;
   let finished = false;
   let socket = null;
   let streamEl = null;
   let turn = 0;
+  let resyncTimer = null;
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -78,6 +82,10 @@
     "run.resumed": function (ev) {
       item("started", "Run resumed", ev.seq);
       setStatus("running");
+    },
+    "run.requeued": function (ev) {
+      const li = item("queued", "Queued again", ev.seq);
+      li.appendChild(el("p", "muted", "No worker had this run for " + ev.data.quiet_seconds + " s, so it was queued again; it resumes where it stopped."));
     },
     "llm.delta": function (ev) {
       if (!streamEl) {
@@ -163,8 +171,15 @@
     }
   };
 
+  function resync() {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ type: "resync", after: lastSeq }));
+    }
+  }
+
   function handle(ev) {
     if (!ev || typeof ev.seq !== "number" || ev.seq <= lastSeq) return;
+    if (ev.seq > lastSeq + 1) { resync(); return; } // a gap: ask for the missing ones in order
     lastSeq = ev.seq;
     const render = renderers[ev.type];
     if (render) render(ev);
@@ -176,11 +191,14 @@
     socket.onopen = function () {
       attempts = 0;
       if (!finished) setConnection("live", "live");
+      window.clearInterval(resyncTimer);
+      resyncTimer = window.setInterval(function () { if (!finished) resync(); }, RESYNC_MS);
     };
     socket.onmessage = function (message) {
       try { handle(JSON.parse(message.data)); } catch (e) { /* ignore a malformed frame */ }
     };
     socket.onclose = function (close) {
+      window.clearInterval(resyncTimer);
       if (close.code === 4401 || close.code === 4403) {
         setConnection("not allowed", "error");
         return;

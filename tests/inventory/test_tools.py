@@ -252,6 +252,18 @@ def test_same_idempotency_key_twice_creates_one_order(call):
     assert second.result["purchase_order_id"] == first.result["purchase_order_id"]
 
 
+def test_an_order_number_taken_by_a_concurrent_worker_moves_to_the_next(call, monkeypatch):
+    arguments = {"supplier_id": "SUP-001", "items": [{"product_id": "SKU-1001", "quantity": 20}]}
+    taken = call("create_purchase_order", arguments).result["number"]
+    numbers = iter([taken])  # the first try sees the number another worker just used
+    real_next = services._next_number
+    monkeypatch.setattr(services, "_next_number", lambda: next(numbers, None) or real_next())
+    outcome = call("create_purchase_order", arguments)
+    assert outcome.ok, outcome.result
+    assert outcome.result["number"] != taken
+    assert PurchaseOrder.objects.filter(number=taken).count() == 1
+
+
 def test_retried_order_with_a_used_key_is_reported_as_duplicate(call):
     arguments = {"supplier_id": "SUP-001", "items": [{"product_id": "SKU-1001", "quantity": 20}]}
     first = call("create_purchase_order", arguments, idempotency_key="order-43")
