@@ -38,14 +38,14 @@ class AuditEntry(models.Model):
     id = models.BigAutoField(primary_key=True)
     seq = models.PositiveBigIntegerField(unique=True)
     at = models.DateTimeField(db_index=True)
-    event = models.CharField(max_length=64, db_index=True)
+    event = models.CharField(max_length=64)
     # Strings, not foreign keys: an entry outlives the user it names.
-    actor = models.CharField(max_length=150, blank=True, db_index=True)
+    actor = models.CharField(max_length=150, blank=True)
     actor_id = models.BigIntegerField(null=True, blank=True)
     on_behalf_of = models.CharField(max_length=150, blank=True)
     run_id = models.CharField(max_length=64, blank=True, db_index=True)
-    agent = models.CharField(max_length=100, blank=True, db_index=True)
-    tool = models.CharField(max_length=100, blank=True, db_index=True)
+    agent = models.CharField(max_length=100, blank=True)
+    tool = models.CharField(max_length=100, blank=True)
     tool_call_id = models.CharField(max_length=200, blank=True)
     arguments = models.JSONField(default=dict, blank=True)
     result_digest = models.CharField(max_length=64, blank=True)
@@ -63,7 +63,15 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-seq"]
         verbose_name_plural = "audit entries"
-        indexes = [models.Index(fields=["decision", "seq"], name="audit_decision_seq")]
+        # Each filter column leads a composite with seq, so "matching entries, newest
+        # first, 50 at a time" walks one index range at any log size.
+        indexes = [
+            models.Index(fields=["decision", "seq"], name="audit_decision_seq"),
+            models.Index(fields=["event", "seq"], name="audit_event_seq"),
+            models.Index(fields=["actor", "seq"], name="audit_actor_seq"),
+            models.Index(fields=["agent", "seq"], name="audit_agent_seq"),
+            models.Index(fields=["tool", "seq"], name="audit_tool_seq"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.event} {self.actor or '-'}"
@@ -76,3 +84,26 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditImmutableError("audit entries are append-only: delete refused")
+
+
+class AuditFacet(models.Model):
+    """A value seen in a filterable column of the log: the filter dropdowns read
+    these few rows instead of scanning the log. A database trigger adds them as
+    entries are inserted (`apps.audit.triggers`), in the same transaction."""
+
+    class Field(models.TextChoices):
+        EVENT = "event"
+        TOOL = "tool"
+        AGENT = "agent"
+
+    field = models.CharField(max_length=16, choices=Field.choices)
+    value = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["field", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["field", "value"], name="audit_facet_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field}={self.value}"

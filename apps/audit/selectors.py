@@ -13,12 +13,19 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.audit import chain
-from apps.audit.models import AuditEntry
+from apps.audit.models import AuditEntry, AuditFacet
 from apps.audit.services import AUDITOR_GROUP
 
 VERIFY_BATCH = 5000
 VERIFY_CACHE_KEY = "audit:verify:last"
 FILTER_NAMES = ("user", "tool", "agent", "decision", "event", "since", "until")
+PAGE_SIZE = 50
+# A filtered count stops here ("1,000+ entries match"): counting every match of
+# a broad filter would grow with the log.
+COUNT_CAP = 1_000
+# How far back the clock may step between two appends without a date filter
+# missing an entry (see _in_time).
+CLOCK_SLACK = dt.timedelta(minutes=1)
 
 
 def user_is_auditor(user: Any) -> bool:
@@ -62,13 +69,42 @@ def audit_entry_list(*, filters: Mapping[str, str] | None = None) -> QuerySet[Au
     if "decision" in filters:
         decision = "" if filters["decision"] == "none" else filters["decision"]
         entries = entries.filter(decision=decision)
-    for name, lookup in (("since", "at__gte"), ("until", "at__lte")):
+    moments: dict[str, dt.datetime | None] = {"since": None, "until": None}
+    for name in moments:
         if filters.get(name):
-            moment = _moment(filters[name], end_of_day=name == "until")
-            if moment is None:
+            moments[name] = _moment(filters[name], end_of_day=name == "until")
+            if moments[name] is None:
                 raise ValueError(f"{name}: expected a date (YYYY-MM-DD) or a date and time")
-            entries = entries.filter(**{lookup: moment})
+    if moments["since"] or moments["until"]:
+        entries = _in_time(entries, since=moments["since"], until=moments["until"])
     return entries.order_by("-seq")
+
+
+def _in_time(
+    entries: QuerySet[AuditEntry], *, since: dt.datetime | None, until: dt.datetime | None
+) -> QuerySet[AuditEntry]:
+    """`entries` stamped between `since` and `until` (either may be open), also
+    bounded by a seq range on both sides, so that the database walks only that
+    stretch of the chain in seq order (the page order) instead of sorting every
+    entry of the time range.
+
+    `at` is taken under the append lock, so it grows with seq. Granting that the
+    clock may step back by up to CLOCK_SLACK between two appends, every entry
+    before one stamped earlier than since - slack is too early, and every entry
+    after one stamped later than until + slack is too late: the seq range never
+    drops a matching entry. Each edge is one lookup on an index."""
+    by_time = AuditEntry.objects.order_by("at").values_list("seq", flat=True)
+    low = high = None
+    if since is not None:
+        entries = entries.filter(at__gte=since)
+        low = by_time.filter(at__lt=since - CLOCK_SLACK).last()
+    if until is not None:
+        entries = entries.filter(at__lte=until)
+        high = by_time.filter(at__gt=until + CLOCK_SLACK).first()
+    if high is None:  # nothing stamped after the range: up to the newest entry
+        newest = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first()
+        high = (newest or 0) + 1
+    return entries.filter(seq__gt=low or 0, seq__lt=high)
 
 
 def audit_entry_values(entry: AuditEntry) -> dict[str, Any]:
@@ -83,10 +119,101 @@ def audit_entry_iter(*, filters: Mapping[str, str] | None = None) -> Iterator[Au
     return audit_entry_list(filters=filters).iterator(chunk_size=2000)
 
 
-def audit_distinct_values(field: str, *, limit: int = 200) -> list[str]:
-    """The values seen in `field` (filter dropdowns)."""
-    values = AuditEntry.objects.exclude(**{field: ""}).order_by(field).values_list(field, flat=True)
-    return list(values.distinct()[:limit])
+def audit_filter_choices(*, limit: int = 200) -> dict[str, list[str]]:
+    """The values seen in each dropdown column (event, tool, agent), at most
+    `limit` each. Read from AuditFacet (a few rows, kept by a trigger) in one
+    query, never from the log itself, so the cost does not grow with the log."""
+    choices: dict[str, list[str]] = {field: [] for field in AuditFacet.Field.values}
+    rows = AuditFacet.objects.order_by("field", "value").values_list("field", "value")
+    for field, value in rows[: limit * len(choices)]:
+        if len(choices.setdefault(field, [])) < limit:
+            choices[field].append(value)
+    return choices
+
+
+# --- pages ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditPage:
+    """One page of matching entries, newest first, found by keyset on `seq`:
+    no OFFSET and no COUNT over the whole log, so every page costs the same at
+    any log size. `newer_after` / `older_before` are the cursors of the
+    neighbouring pages (`?after=` / `?before=`), None at either end."""
+
+    entries: list[AuditEntry]
+    newer_after: int | None
+    older_before: int | None
+    total: int
+    total_capped: bool  # True: at least `total` entries match
+
+    @property
+    def has_newer(self) -> bool:
+        return self.newer_after is not None
+
+    @property
+    def has_older(self) -> bool:
+        return self.older_before is not None
+
+    @property
+    def highest_seq(self) -> int | None:
+        return self.entries[0].seq if self.entries else None
+
+    @property
+    def lowest_seq(self) -> int | None:
+        return self.entries[-1].seq if self.entries else None
+
+
+def _total(matching: QuerySet[AuditEntry], *, filtered: bool) -> tuple[int, bool]:
+    """How many entries match, and whether that is a lower bound.
+
+    The whole log: its seq range (seq is gapless; two index lookups). Filtered:
+    counted up to COUNT_CAP + 1 rows, so a broad filter costs the same at any size."""
+    if not filtered:
+        ordered = AuditEntry.objects.order_by("seq").values_list("seq", flat=True)
+        first, last = ordered.first(), ordered.last()
+        return (0 if first is None or last is None else last - first + 1), False
+    count = matching.order_by()[: COUNT_CAP + 1].count()
+    return min(count, COUNT_CAP), count > COUNT_CAP
+
+
+def _any(entries: QuerySet[AuditEntry]) -> bool:
+    """Whether `entries` holds one, found from the seq end of the range. (EXISTS
+    drops the ordering, and PostgreSQL then chose a sequential scan that read
+    half the table before reaching `seq >= N`.)"""
+    return entries.values_list("seq", flat=True).first() is not None
+
+
+def audit_entry_page(
+    *,
+    filters: Mapping[str, str] | None = None,
+    before: int | None = None,
+    after: int | None = None,
+    size: int = PAGE_SIZE,
+) -> AuditPage:
+    """The `size` matching entries just older than seq `before`, or just newer
+    than seq `after`, or the newest ones. Invalid dates raise ValueError."""
+    matching = audit_entry_list(filters=filters)
+    if after is not None:
+        rows = list(matching.filter(seq__gt=after).order_by("seq")[: size + 1])
+        entries = rows[:size][::-1]
+        more_newer, more_older = len(rows) > size, _any(matching.filter(seq__lte=after))
+        edge_newer, edge_older = None, after + 1
+    else:
+        window = matching if before is None else matching.filter(seq__lt=before)
+        rows = list(window[: size + 1])
+        entries = rows[:size]
+        more_older = len(rows) > size
+        more_newer = before is not None and _any(matching.filter(seq__gte=before))
+        edge_newer, edge_older = (None if before is None else before - 1), None
+    total, capped = _total(matching, filtered=bool(filters))
+    return AuditPage(
+        entries=entries,
+        newer_after=(entries[0].seq if entries else edge_newer) if more_newer else None,
+        older_before=(entries[-1].seq if entries else edge_older) if more_older else None,
+        total=total,
+        total_capped=capped,
+    )
 
 
 # --- verification ---------------------------------------------------------------

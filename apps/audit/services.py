@@ -77,11 +77,14 @@ def audit_record(
     }
     with transaction.atomic(savepoint=False):  # a failed append fails the caller's work
         _append_lock()
-        last = AuditEntry.objects.order_by("-seq").values("seq", "hash").first()
+        last = AuditEntry.objects.order_by("-seq").values("seq", "hash", "at").first()
         fields["seq"] = last["seq"] + 1 if last else 1
         fields["prev_hash"] = last["hash"] if last else chain.GENESIS_HASH
-        # Taken under the lock, so time never runs backwards along the chain.
-        fields["at"] = timezone.now().astimezone(dt.UTC)
+        # Taken under the lock and never before the previous entry, so time
+        # never runs backwards along the chain, even across hosts whose clocks
+        # disagree (the browser's date filters rely on it).
+        now = timezone.now().astimezone(dt.UTC)
+        fields["at"] = max(now, last["at"].astimezone(dt.UTC)) if last else now
         fields["hash"] = chain.entry_hash(fields)
         entry = AuditEntry(**fields)
         entry.save()

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
@@ -11,21 +10,32 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.audit.exports import export_response
 from apps.audit.models import AuditEntry
 from apps.audit.selectors import (
+    AuditPage,
     audit_chain_last_result,
     audit_chain_verify,
-    audit_distinct_values,
     audit_entry_list,
+    audit_entry_page,
+    audit_filter_choices,
     audit_filters_clean,
     user_is_auditor,
 )
-
-ENTRIES_PER_PAGE = 50
 
 
 def audit_access(request: HttpRequest) -> None:
     """Only staff and members of the "auditor" group may read the audit log."""
     if not user_is_auditor(request.user):
         raise PermissionDenied("The audit log is open to auditors and staff only.")
+
+
+def _cursor(request: HttpRequest, name: str) -> int | None:
+    """A page cursor (?before= / ?after=, a seq); anything else means none."""
+    value = request.GET.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
+def _with_current(values: list[str], current: str) -> list[str]:
+    """A dropdown's values, keeping the one in the URL even when not listed."""
+    return values if not current or current in values else [current, *values]
 
 
 @login_required
@@ -35,20 +45,24 @@ def entry_list(request: HttpRequest) -> HttpResponse:
     filters = audit_filters_clean(request.GET)
     error = ""
     try:
-        entries = audit_entry_list(filters=filters)
+        page = audit_entry_page(
+            filters=filters, before=_cursor(request, "before"), after=_cursor(request, "after")
+        )
     except ValueError as exc:
-        error, entries = str(exc), AuditEntry.objects.none()
-    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
-    query = urlencode(filters)
+        error = str(exc)
+        page = AuditPage(
+            entries=[], newer_after=None, older_before=None, total=0, total_capped=False
+        )
+    choices = audit_filter_choices()
     context = {
         "page": page,
         "filters": filters,
-        "query": query,
+        "query": urlencode(filters),
         "filter_error": error,
         "verify": audit_chain_last_result(),
-        "events": audit_distinct_values("event"),
-        "tools": audit_distinct_values("tool"),
-        "agents": audit_distinct_values("agent"),
+        "events": _with_current(choices["event"], filters.get("event", "")),
+        "tools": _with_current(choices["tool"], filters.get("tool", "")),
+        "agents": _with_current(choices["agent"], filters.get("agent", "")),
         "decisions": AuditEntry.Decision.choices[1:],
     }
     return render(request, "audit/entries.html", context)

@@ -48,6 +48,19 @@ def test_the_hash_covers_the_canonical_content_and_the_previous_hash():
     assert entry.hash == expected
 
 
+def test_time_never_runs_backwards_along_the_chain_when_a_clock_steps_back(monkeypatch):
+    import datetime as dt
+
+    from apps.audit import services
+
+    first = audit_record(event="test.clock")
+    behind = first.at - dt.timedelta(seconds=30)  # another host, its clock 30 s slow
+    monkeypatch.setattr(services.timezone, "now", lambda: behind)
+    second = audit_record(event="test.clock")
+    assert second.at == first.at
+    assert audit_chain_verify().ok
+
+
 def test_the_result_is_kept_only_as_its_digest():
     entry = audit_record(event="tool.call", result={"summary": "18 units", "rows": []})
     assert entry.result_digest == chain.digest({"rows": [], "summary": "18 units"})
