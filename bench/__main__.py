@@ -1,5 +1,5 @@
-"""`python -m bench [step|audit|webhooks|concurrency|faults|live|all]`: print a table of figures,
-each beside the baseline measured in the same run. Every benchmark runs in a
+"""`python -m bench [step|audit|webhooks|concurrency|faults|live|redis|all]`: print a table
+of figures, each beside the baseline measured in the same run. Every benchmark runs in a
 child process (Django is set up once per process, with its own temp OWM_VAR_DIR)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def _parser() -> argparse.ArgumentParser:
         "which",
         nargs="?",
         default="all",
-        choices=["all", "step", "audit", "webhooks", "concurrency", "faults", "live"],
+        choices=["all", "step", "audit", "webhooks", "concurrency", "faults", "live", "redis"],
     )
     parser.add_argument("--database-url", help="PostgreSQL URL (the bench drops its schema!)")
     parser.add_argument(
@@ -30,16 +30,32 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--renders", type=int, default=30, help="audit: page renders per size")
     parser.add_argument("--deliveries", type=int, default=300, help="webhooks: deliveries")
     parser.add_argument("--threads", type=int, default=4, help="webhooks: client threads")
-    parser.add_argument("--concurrency-runs", type=int, default=50, help="concurrency: runs")
+    parser.add_argument("--concurrency-runs", type=int, default=500, help="concurrency: runs")
     parser.add_argument("--workers", type=int, default=4, help="concurrency: worker processes")
     parser.add_argument(
-        "--redis-url", default="redis://127.0.0.1:6379/13", help="concurrency: Redis (own db)"
+        "--redis-url",
+        help="concurrency: Redis, own db (default db 13); live: Redis mode, own db (flushed)",
     )
     parser.add_argument("--kills", type=int, default=5, help="faults: worker SIGKILLs")
     parser.add_argument(
         "--faults-redis-url", default="redis://127.0.0.1:6379/12", help="faults: Redis (own db)"
     )
     parser.add_argument("--clients", type=int, default=50, help="live: websocket clients")
+    parser.add_argument(
+        "--turn-ms", type=int, default=0, help="live: model latency of each turn after the first"
+    )
+    parser.add_argument("--runs", type=int, default=5, help="live: runs the clients watch")
+    parser.add_argument("--redis-runs", type=int, default=6, help="redis: runs")
+    parser.add_argument("--redis-clients", type=int, default=12, help="redis: websocket clients")
+    parser.add_argument(
+        "--redis-down", type=float, default=5.0, help="redis: seconds Redis is down"
+    )
+    parser.add_argument(
+        "--redis-concurrency", type=int, default=2, help="redis: worker pool processes"
+    )
+    parser.add_argument(
+        "--redis-port", type=int, default=6391, help="redis: port of the bench's own redis-server"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -88,7 +104,7 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
             runs=args.concurrency_runs,
             concurrency=args.workers,
             database_url=database_url,
-            redis_url=args.redis_url,
+            redis_url=args.redis_url or "redis://127.0.0.1:6379/13",
         )
         return {"rows": rows}
     if args.which == "faults":
@@ -103,7 +119,27 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
     if args.which == "live":
         from bench.live import bench_live
 
-        return {"rows": bench_live(clients=args.clients)}
+        rows = bench_live(
+            clients=args.clients,
+            turn_ms=args.turn_ms,
+            runs=args.runs,
+            redis_url=args.redis_url,
+            database_url=args.database_url,
+        )
+        return {"rows": rows}
+    if args.which == "redis":
+        from bench.redis_restart import bench_redis
+
+        database_url = args.database_url or "postgres://postgres@127.0.0.1:5432/owm_bench_redis"
+        rows = bench_redis(
+            runs=args.redis_runs,
+            clients=args.redis_clients,
+            down_s=args.redis_down,
+            concurrency=args.redis_concurrency,
+            database_url=database_url,
+            redis_port=args.redis_port,
+        )
+        return {"rows": rows}
     raise SystemExit(f"unknown benchmark {args.which}")
 
 
@@ -134,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     rest = [
         a
         for a in argv
-        if a not in {"all", "step", "audit", "webhooks", "concurrency", "faults", "live"}
+        if a not in {"all", "step", "audit", "webhooks", "concurrency", "faults", "live", "redis"}
     ]
     which = ["step", "audit", "webhooks"] if args.which == "all" else [args.which]
     rows: list[list[str]] = []

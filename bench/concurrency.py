@@ -61,18 +61,56 @@ def _serve(conn: Any) -> None:
 
 
 @contextmanager
-def model_server() -> Iterator[str]:
+def model_server() -> Iterator[tuple[str, int]]:
+    """(base URL, pid) of the scripted model, served from a child process."""
     context = multiprocessing.get_context("fork")  # before Django is set up here
     parent, child = context.Pipe()
     process = context.Process(target=_serve, args=(child,), daemon=True)
     process.start()
     try:
-        yield parent.recv()
+        yield parent.recv(), process.pid  # type: ignore[misc]
     finally:
         parent.send("stop")
         process.join(5)
         if process.is_alive():
             process.kill()
+
+
+def _proc_stats() -> dict[int, tuple[int, str, float, float]]:
+    """pid -> (ppid, name, own CPU s, reaped children's CPU s), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        own = (int(fields[11]) + int(fields[12])) / tick
+        reaped = (int(fields[13]) + int(fields[14])) / tick
+        stats[int(entry.name)] = (int(fields[1]), name, own, reaped)
+    return stats
+
+
+def cpu_by_part(worker_pid: int, server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the worker (main + pool processes), the
+    scripted model server and PostgreSQL (every backend, live or exited)."""
+    stats = _proc_stats()
+
+    def tree(root: int) -> float:
+        total, todo = 0.0, [root]
+        while todo:
+            pid = todo.pop()
+            if pid in stats:
+                total += stats[pid][2] + stats[pid][3]
+                todo.extend(p for p, s in stats.items() if s[0] == pid)
+        return total
+
+    postgres = sum(own + reaped for _, name, own, reaped in stats.values() if name == "postgres")
+    return {"worker": tree(worker_pid), "model server": tree(server_pid), "postgres": postgres}
 
 
 def worker_start(concurrency: int) -> subprocess.Popen:
@@ -104,7 +142,7 @@ def bench_concurrency(
     missing = [u for u in (database_url, redis_url) if not reachable(u)]
     if missing:
         return [[label, "SKIPPED", f"unreachable: {', '.join(missing)}", "-", "-"]]
-    with model_server() as base_url:
+    with model_server() as (base_url, server_pid):
         django_boot(
             database_url=database_url,
             extra_env={
@@ -116,10 +154,10 @@ def bench_concurrency(
                 "OWM_LLM_CONCURRENCY": "64",
             },
         )
-        return _measure(label, runs, concurrency)
+        return _measure(label, runs, concurrency, server_pid)
 
 
-def _measure(label: str, runs: int, concurrency: int) -> list[list[str]]:
+def _measure(label: str, runs: int, concurrency: int, server_pid: int) -> list[list[str]]:
     from django.db import connection
 
     from apps.agents.models import Agent, Run, RunEvent
@@ -135,10 +173,14 @@ def _measure(label: str, runs: int, concurrency: int) -> list[list[str]]:
         warm = run_create(agent=agent, user=user, text="warm up")
         if _wait_finished([warm.pk], 60) != 1:
             raise RuntimeError("the worker did not finish a warm-up run in 60 s")
+        cpu_before = cpu_by_part(worker.pid, server_pid)
+        own_before = time.process_time()
         t0 = time.perf_counter()
         ids = [run_create(agent=agent, user=user, text=f"check stock {n}").pk for n in range(runs)]
         done = _wait_finished(ids, 300)
         elapsed = time.perf_counter() - t0
+        cpu = {k: v - cpu_before[k] for k, v in cpu_by_part(worker.pid, server_pid).items()}
+        cpu["bench (run_create, polling)"] = time.process_time() - own_before
     finally:
         worker.terminate()
         worker.wait(30)
@@ -159,6 +201,10 @@ def _measure(label: str, runs: int, concurrency: int) -> list[list[str]]:
     model_median = statistics.median(model_ms) if model_ms else float("nan")
     ideal = concurrency / (TURNS * LATENCY_S)
     rate = done / elapsed
+    cores = os.cpu_count() or 1
+    per_run = {part: seconds * 1000 / max(done, 1) for part, seconds in cpu.items()}
+    total_ms = sum(per_run.values())
+    breakdown = ", ".join(f"{part} {ms:.0f}" for part, ms in per_run.items())
     return [
         [
             label,
@@ -167,5 +213,12 @@ def _measure(label: str, runs: int, concurrency: int) -> list[list[str]]:
             f"(model turn median {model_median:.0f} ms)",
             f"{rate / ideal:.2f} of ideal",
             ">= 0.90 of ideal",
-        ]
+        ],
+        [
+            "CPU per run (ms), all processes",
+            f"{cores} cores: at most {cores * 1000 / total_ms:.1f} runs/s at this cost",
+            f"{total_ms:.0f} ms: {breakdown}",
+            "-",
+            "-",
+        ],
     ]

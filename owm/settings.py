@@ -137,7 +137,8 @@ if PRODUCTION and EMBEDDED and not env_bool("OWM_ALLOW_EMBEDDED", False):
     raise ConfigError("OWM_ENV=production needs REDIS_URL (or OWM_ALLOW_EMBEDDED=true)")
 
 if EMBEDDED:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # channels' own in-memory layer, made to fan out to hundreds of clients
+    CHANNEL_LAYERS = {"default": {"BACKEND": "apps.core.channel_layers.InMemoryChannelLayer"}}
 else:
     # redis-py 8 reads with a 5 s socket timeout by default, exactly the 5 s a
     # channels-redis receive blocks in BZPOPMIN: every idle websocket consumer
@@ -148,7 +149,9 @@ else:
     # reconnect silently into a Redis that forgot its group.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis's core layer whose pool waits for a free connection
+            # instead of failing the 101st (hundreds of clients leaving at once)
+            "BACKEND": "apps.core.channel_layers.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
