@@ -106,13 +106,14 @@ def _flush_redis(redis_url: str) -> None:
     redis.Redis.from_url(redis_url).flushdb()
 
 
-def _killable(run_ids: list[Any], since: Any) -> Any:
-    """A running call of the slow tool that this worker started."""
+def _killable(run_ids: list[Any], since: Any, killed: set[str]) -> Any:
+    """A running call of the slow tool that this worker started, in a run not
+    killed before (each kill hits a fresh run, so each resume is tested)."""
     from apps.tools.models import ToolCall
 
     return (
         ToolCall.objects.filter(
-            run_id__in=run_ids,
+            run_id__in=[run_id for run_id in run_ids if str(run_id) not in killed],
             tool_name=TOOL,
             status=ToolCall.Status.RUNNING,
             started_at__gte=since,
@@ -153,7 +154,7 @@ def _measure(label: str, kills: int) -> list[list[str]]:
     try:
         deadline = time.monotonic() + 60 * (kills + 1)
         while done_kills < kills and time.monotonic() < deadline:
-            victim = _killable(ids, since)
+            victim = _killable(ids, since, killed_runs)
             if victim is None:
                 time.sleep(0.02)
                 continue

@@ -143,7 +143,10 @@ def live_owm(
             print(f"\n--- OWM server log tail ({log_path}) ---\n{_tail(log_path)}")
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API runs an event loop in the main thread
+# until it stops; it must stop with the browser tests, or every async test
+# collected after them finds a loop already running.
+@pytest.fixture(scope="package")
 def _playwright() -> Iterator[object]:
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
@@ -156,7 +159,7 @@ def _playwright() -> Iterator[object]:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(_playwright) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """A headless Debian Chromium driven through Playwright's sync API."""
     chromium = _playwright.chromium.launch(
