@@ -39,6 +39,8 @@ _pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="owm-tool")
 
 # A call in these states has not finished: a resumed run must not reuse its result.
 _OPEN_STATUSES = (ToolCall.Status.RUNNING, ToolCall.Status.WAITING)
+# The error kind of an attempt whose worker died during the call (it is run again).
+INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)
@@ -98,9 +100,13 @@ def tool_run(
 ) -> ToolOutcome:
     """Run one tool call. `first_attempt`: the caller knows that no ToolCall of
     `run` has this `tool_call_id` yet, so the resume lookup can be skipped."""
+    interrupted: list[ToolCall] = []
     if run is not None and tool_call_id and not first_attempt:
         earlier = list(ToolCall.objects.filter(run=run, tool_call_id=tool_call_id).order_by("-id"))
-        done = next((c for c in earlier if c.status not in _OPEN_STATUSES), None)
+        done = next(
+            (c for c in earlier if c.status not in _OPEN_STATUSES and c.error_kind != INTERRUPTED),
+            None,
+        )
         if done is not None:  # a resumed run never executes a finished call twice
             return ToolOutcome(call=done, result=_model_result(done))
         if earlier and approval is None:  # only a recorded call can have an approval
@@ -109,8 +115,11 @@ def tool_run(
                 .select_related("tool_call", "decided_by")
                 .first()
             )
+        interrupted = [c for c in earlier if c.status == ToolCall.Status.RUNNING]
     if approval is not None:
         return _after_approval(approval, actor=actor, run=run)
+    for stale in interrupted:  # its worker died mid-call: say so before running it again
+        _call_interrupted(stale, run=run)
     if idempotency_key:
         done = ToolCall.objects.filter(
             tool_name=name, idempotency_key=idempotency_key, status=ToolCall.Status.SUCCEEDED
@@ -381,6 +390,15 @@ def _call_close(
         _publish(run, "tool.finished", call)
         _audit(call, run, approval)
     return ToolOutcome(call=call, result=_model_result(call))
+
+
+def _call_interrupted(call: ToolCall, *, run: Run | None) -> None:
+    """Close an attempt that a dead worker left running: failed, counted,
+    audited and announced like any other call, so no record stays "running"."""
+    elapsed = (timezone.now() - call.started_at).total_seconds()
+    call._t0 = time.perf_counter() - elapsed  # type: ignore[attr-defined]
+    message = f"{call.tool_name} was interrupted (its worker stopped); it is run again"
+    _call_close(call, ToolCall.Status.FAILED, error=(INTERRUPTED, message), run=run)
 
 
 def _audit(call: ToolCall, run: Run | None, approval: Approval | None) -> None:

@@ -293,6 +293,63 @@ def test_a_run_killed_before_its_next_model_turn_gets_the_tool_result_back_from_
     assert "PO-" in last_request[-1]["content"]
 
 
+def test_an_attempt_its_dead_worker_left_running_is_closed_as_interrupted_and_run_again(
+    scenario, settings
+):
+    from django.utils import timezone
+
+    from apps.agents import services
+    from apps.agents.models import Agent, Message
+    from apps.audit.models import AuditEntry
+
+    call_id = "functions.check_stock_levels:0"
+    arguments = '{"product_ids": ["SKU-1001"]}'
+    run = Run.objects.create(
+        agent=Agent.objects.get(slug="inventory"),
+        user=scenario.operator,
+        input="stock?",
+        status="running",
+        started_at=timezone.now(),
+    )
+    Message.objects.bulk_create(
+        [
+            Message(run=run, index=0, role="system", content="Use the tools."),
+            Message(run=run, index=1, role="user", content="stock?"),
+            Message(
+                run=run,
+                index=2,
+                role="assistant",
+                tool_calls=[
+                    {
+                        "id": call_id,
+                        "type": "function",
+                        "function": {"name": "check_stock_levels", "arguments": arguments},
+                    }
+                ],
+            ),
+        ]
+    )
+    stale = ToolCall.objects.create(  # the worker died during this attempt
+        run=run, tool_name="check_stock_levels", tool_call_id=call_id, source="agent"
+    )
+    with ScriptedLLMServer() as server:
+        use_endpoint(settings, server)
+        server.add_text("SKU-1001: 18 units.")
+        services.run_execute(run_id=str(run.pk))
+        sent = server.chat_requests[-1].body["messages"][-1]
+
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    stale.refresh_from_db()
+    assert (stale.status, stale.error_kind) == ("failed", "interrupted")
+    retried = ToolCall.objects.get(run=run, tool_call_id=call_id, status="succeeded")
+    assert sent["role"] == "tool" and "SKU-1001" in sent["content"]
+    assert "interrupted" not in sent["content"]  # the model gets the retried result
+    audited = AuditEntry.objects.filter(event="tool.call", tool_call_id=call_id)
+    assert sorted(audited.values_list("status", flat=True)) == ["failed", "succeeded"]
+    assert retried.pk != stale.pk
+
+
 def test_streamed_text_reaches_the_run_as_delta_events_before_the_turn_completes(
     scenario, settings, django_capture_on_commit_callbacks
 ):
