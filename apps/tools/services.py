@@ -230,7 +230,10 @@ def _after_approval(
     approval = approval_expire_if_due(approval)
     call = approval.tool_call
     call._t0 = time.perf_counter()  # type: ignore[attr-defined]
-    if call.status != ToolCall.Status.WAITING:
+    # RUNNING: a worker started the approved call and died in it; the run holds
+    # its lock now, so run it again (side-effecting tools are idempotent on the
+    # run and tool call id). Any other state has finished.
+    if call.status not in (ToolCall.Status.WAITING, ToolCall.Status.RUNNING):
         return ToolOutcome(call=call, result=_model_result(call))
     if approval.is_pending:
         return ToolOutcome(call=call, result=_waiting_result(approval))

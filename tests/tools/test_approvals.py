@@ -152,6 +152,31 @@ def test_an_approval_survives_a_restart_of_every_process(
     assert ToolCall.objects.filter(run=run, status="succeeded").count() == 1
 
 
+def test_an_approved_call_whose_worker_died_while_it_ran_runs_again_once(
+    scenario, settings, django_capture_on_commit_callbacks
+):
+    from apps.agents.services import run_execute
+
+    orders_before = PurchaseOrder.objects.count()
+    with ScriptedLLMServer() as server:
+        run = start_gated_run(scenario, settings, server, django_capture_on_commit_callbacks)
+        approval = Approval.objects.get(run=run)
+        with django_capture_on_commit_callbacks(execute=False):
+            client_for(scenario.admin).post(
+                f"/api/approvals/{approval.pk}/approve", {}, format="json"
+            )
+        # A worker resumed the run, started the approved call, and died in it.
+        Run.objects.filter(pk=run.pk).update(status="running")
+        ToolCall.objects.filter(pk=approval.tool_call_id).update(status="running")
+        server.add_text("Ordered after the crash.")
+        run_execute(run_id=str(run.pk))
+        assert last_tool_result(server)["status"] == "draft"
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    assert PurchaseOrder.objects.count() == orders_before + 1
+    assert ToolCall.objects.get(run=run).status == "succeeded"
+
+
 def test_a_pending_approval_expires_and_the_model_is_told(
     scenario, settings, django_capture_on_commit_callbacks
 ):
