@@ -54,7 +54,6 @@ def _serve(conn: Any) -> None:
 
     server = ScriptedLLMServer()
     server.responder = responder(server)
-    server._httpd.RequestHandlerClass.disable_nagle_algorithm = True
     with server:
         conn.send(server.base_url)
         conn.recv()  # until the bench is done

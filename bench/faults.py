@@ -83,7 +83,6 @@ def bench_faults(*, kills: int, database_url: str, redis_url: str) -> list[list[
 
     server = ScriptedLLMServer()
     server.responder = responder(server)
-    server._httpd.RequestHandlerClass.disable_nagle_algorithm = True
     with server:
         django_boot(
             database_url=database_url,

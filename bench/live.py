@@ -280,7 +280,6 @@ def _measure(
     gate = threading.Event()
     server = ScriptedLLMServer()
     server.responder = responder(server, gate, turn_s, runs)
-    server._httpd.RequestHandlerClass.disable_nagle_algorithm = True
     with server:
         extra_env = {
             "OWM_LLM_BASE_URL": server.base_url,

@@ -444,7 +444,6 @@ def bench_redis(
     procs = Procs(logs=Path(tempfile.mkdtemp(prefix="owm-bench-redis-")), redis_port=redis_port)
     server = ScriptedLLMServer()
     server.responder = responder(server)
-    server._httpd.RequestHandlerClass.disable_nagle_algorithm = True
     options = {
         "runs": runs, "clients": clients, "down_s": down_s, "concurrency": concurrency,
         "timeout_s": 120 + runs * (STOCK_TURNS + 2) * TURN_S,

@@ -148,9 +148,6 @@ def bench_step(
 
     server = ScriptedLLMServer()
     server.responder = responder(server)
-    # The handler writes headers and body separately: with Nagle on, every reply
-    # waits ~40 ms for a delayed ACK, which would swamp both paths alike.
-    server._httpd.RequestHandlerClass.disable_nagle_algorithm = True
     with server:
         django_boot(
             database_url=database_url,
