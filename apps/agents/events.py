@@ -87,11 +87,11 @@ def broadcast(group: str, payload: dict[str, Any], *, kind: str = "run.event") -
     message carries the payload encoded once (`text`), so a consumer that
     forwards it as is does not encode it again for each of its clients."""
     layer = get_channel_layer()
-    if layer is None:
-        return
+    loop = _server_loop
+    if layer is None or (settings.EMBEDDED and loop is None):
+        return  # no layer, or no websocket client has ever connected to this process
     try:
         message = {"type": kind, "event": payload, "text": json.dumps(payload)}
-        loop = _server_loop
         if settings.EMBEDDED and loop is not None and loop.is_running():
             try:
                 running = asyncio.get_running_loop()
@@ -101,8 +101,6 @@ def broadcast(group: str, payload: dict[str, Any], *, kind: str = "run.event") -
                 loop.create_task(layer.group_send(group, message))
             else:
                 asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
-        elif settings.EMBEDDED and loop is None:
-            return  # no websocket client has ever connected to this process
         else:
             sent = asyncio.run_coroutine_threadsafe(
                 _group_send_reconnecting(layer, group, message), _sender_loop()
