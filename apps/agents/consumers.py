@@ -1,12 +1,16 @@
 """/ws/runs/<id>/: a run's live events, in order, without gaps.
 
-The consumer authorises before joining the group, replays persisted events
-after the client's last seq (`?after=N` or a {"type": "resync", "after": N}
-message), and fills any gap from the database before forwarding a live one."""
+The consumer authorises before subscribing, replays persisted events after
+the client's last seq (`?after=N` or a {"type": "resync", "after": N}
+message), and fills any gap from the database before forwarding a live one.
+Group events reach consumers through the process's fan-out
+(apps.core.fanout): one channel-layer subscription per run per process, not
+one per client."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -14,9 +18,13 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from apps.agents.events import register_server_loop, run_events_after, run_group
 from apps.agents.selectors import run_for_user
+from apps.core.fanout import fanout_for
+
+logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_SUBSCRIPTION_LOST = 4500  # the client reconnects and catches up
 
 
 def _int(value: Any, default: int = 0) -> int:
@@ -26,21 +34,27 @@ def _int(value: Any, default: int = 0) -> int:
         return default
 
 
-class ForwardingConsumer(AsyncJsonWebsocketConsumer):
-    """A consumer whose channel-layer handlers (`forwarded`) only pass an event
-    on. Channels hops to a thread to close stale database connections before
-    every handler; with hundreds of clients those hops, queued on one thread,
-    were most of an event's latency. A forwarder touches no database, and its
-    rare database work (a replay) goes through database_sync_to_async, which
-    cleans up itself."""
+class GroupConsumer(AsyncJsonWebsocketConsumer):
+    """A consumer that hears its group through the process's fan-out. Channels
+    would also hop to a thread to close stale database connections before
+    every channel-layer handler; a forwarder touches no database, and its rare
+    database work (a replay) goes through database_sync_to_async."""
 
-    forwarded: frozenset[str] = frozenset()
+    group: str | None = None
 
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        if message.get("type") in self.forwarded:
-            await getattr(self, message["type"].replace(".", "_"))(message)
-        else:
-            await super().dispatch(message)
+    async def subscribe(self, group: str) -> None:
+        self.group = group
+        await fanout_for(self.channel_layer).subscribe(group, self)
+
+    async def disconnect(self, code: int) -> None:
+        if self.group is not None:
+            await fanout_for(self.channel_layer).unsubscribe(self.group, self)
+
+    async def deliver(self, message: dict[str, Any]) -> None:
+        await self.forward(message)
+
+    async def fanout_lost(self) -> None:
+        await self.close(code=CLOSE_SUBSCRIPTION_LOST)
 
     async def forward(self, message: dict[str, Any]) -> None:
         """Send a broadcast's event, as encoded once by `broadcast`."""
@@ -51,11 +65,16 @@ class ForwardingConsumer(AsyncJsonWebsocketConsumer):
             await self.send(text_data=text)
 
 
-class RunConsumer(ForwardingConsumer):
-    forwarded = frozenset({"run.event"})
+class RunConsumer(GroupConsumer):
     run_id: str
-    group: str
     last_seq: int
+    # While catching up from the database, live events wait here in order
+    # (at most PENDING_MAX; past that they are read from the database too).
+    _catching_up = False
+    _pending: list[dict[str, Any]]
+    _reread = False  # read the database once more before finishing
+    _catch_up_task: asyncio.Task[None] | None = None
+    PENDING_MAX = 1000
 
     async def connect(self) -> None:
         register_server_loop(asyncio.get_running_loop())
@@ -74,51 +93,95 @@ class RunConsumer(ForwardingConsumer):
             if "=" in part
         )
         self.last_seq = _int(query.get("after"))
-        self.group = run_group(self.run_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self._pending = []
+        self._catching_up = True  # subscribed first, so nothing falls between
+        await self.subscribe(run_group(self.run_id))
         await self.accept()
-        await self._replay()
-
-    async def disconnect(self, code: int) -> None:
-        if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self._catch_up()
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "resync":
-            self.last_seq = _int(content.get("after"), self.last_seq)
             # Join again: a Redis that restarted while this socket stayed open
             # forgot the group. Clients resync periodically for that reason.
-            await self.channel_layer.group_add(self.group, self.channel_name)
-            await self._replay()
+            await fanout_for(self.channel_layer).rejoin(run_group(self.run_id))
+            if self._catching_up:
+                self._reread = True
+                return
+            self.last_seq = _int(content.get("after"), self.last_seq)
+            self._catching_up = True
+            await self._catch_up()
         elif isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong", "seq": self.last_seq})
 
-    async def run_event(self, message: dict[str, Any]) -> None:
-        event = message["event"]
-        if event["seq"] <= self.last_seq:
+    async def deliver(self, message: dict[str, Any]) -> None:
+        """Called by the fan-out for each live event, in order."""
+        if self._catching_up:
+            if len(self._pending) < self.PENDING_MAX:
+                self._pending.append(message)
+            else:
+                self._reread = True
             return
-        if event["seq"] > self.last_seq + 1:
-            await self._replay()  # a gap: catch up from the database, in order
-            return
-        await self.forward(message)
-        self.last_seq = event["seq"]
+        seq = message["event"]["seq"]
+        if seq == self.last_seq + 1:
+            await self.forward(message)
+            self.last_seq = seq
+        elif seq > self.last_seq + 1:  # a gap: catch up from the database, in order
+            self._catching_up = True
+            self._pending.append(message)
+            self._catch_up_task = asyncio.create_task(self._catch_up_quietly())
 
-    async def _replay(self) -> None:
-        while True:
-            events = await database_sync_to_async(run_events_after)(
-                run_id=self.run_id, after=self.last_seq
-            )
-            for event in events:
-                await self.send_json(event)
-                self.last_seq = event["seq"]
-            if len(events) < 500:
-                return
+    async def disconnect(self, code: int) -> None:
+        if self._catch_up_task is not None:
+            self._catch_up_task.cancel()
+        await super().disconnect(code)
+
+    async def _catch_up_quietly(self) -> None:
+        try:
+            await self._catch_up()
+        except Exception:  # the socket went away meanwhile; its client reconnects
+            logger.info("catch-up for run %s stopped", self.run_id, exc_info=True)
+
+    async def _catch_up(self) -> None:
+        """Send what the database holds after last_seq, then the live events
+        that arrived meanwhile; back to the database on a gap among those."""
+        try:
+            while True:
+                self._reread = False
+                events = await database_sync_to_async(run_events_after)(
+                    run_id=self.run_id, after=self.last_seq
+                )
+                for event in events:
+                    await self.send_json(event)
+                    self.last_seq = event["seq"]
+                if len(events) == 500:
+                    continue
+                # An event past a gap that the database cannot fill (it was
+                # never stored) is dropped, as the old replay did, not retried.
+                gap = await self._send_pending(drop_gap=not events)
+                if not gap and not self._reread:
+                    return
+        finally:
+            self._catching_up = False
+            self._pending.clear()
+
+    async def _send_pending(self, *, drop_gap: bool) -> bool:
+        """Forward the waiting live events in order; True if one is past a gap."""
+        while self._pending:
+            message = self._pending.pop(0)
+            seq = message["event"]["seq"]
+            if seq > self.last_seq + 1:
+                if drop_gap:
+                    continue
+                self._pending.insert(0, message)
+                return True
+            if seq == self.last_seq + 1:
+                await self.forward(message)
+                self.last_seq = seq
+        return False
 
 
-class ApprovalsConsumer(ForwardingConsumer):
+class ApprovalsConsumer(GroupConsumer):
     """/ws/approvals/: approvers hear about every approval requested or decided."""
-
-    forwarded = frozenset({"approvals.event"})
 
     async def connect(self) -> None:
         register_server_loop(asyncio.get_running_loop())
@@ -131,13 +194,5 @@ class ApprovalsConsumer(ForwardingConsumer):
         if not await database_sync_to_async(may_decide)(user):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.group = APPROVALS_GROUP
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.subscribe(APPROVALS_GROUP)
         await self.accept()
-
-    async def disconnect(self, code: int) -> None:
-        if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def approvals_event(self, message: dict[str, Any]) -> None:
-        await self.forward(message)
