@@ -198,6 +198,7 @@ def _measure(label: str, runs: int, concurrency: int, server_pid: int) -> list[l
         )
     ]
     model_median = statistics.median(model_ms) if model_ms else float("nan")
+    phases = _phases(ids)
     ideal = concurrency / (TURNS * LATENCY_S)
     rate = done / elapsed
     cores = os.cpu_count() or 1
@@ -220,4 +221,27 @@ def _measure(label: str, runs: int, concurrency: int, server_pid: int) -> list[l
             "-",
             "-",
         ],
+        [
+            "where a run's time goes (median ms between its events)",
+            f"model turns {model_median:.0f} ms each",
+            phases,
+            "-",
+            "-",
+        ],
     ]
+
+
+def _phases(run_ids: list[Any]) -> str:
+    """Median time between consecutive events of a run, by event pair: the
+    model turns show up as llm.completed minus what precedes it."""
+    from apps.agents.models import RunEvent
+
+    gaps: dict[str, list[float]] = {}
+    previous: dict[Any, tuple[str, Any]] = {}
+    events = RunEvent.objects.filter(run_id__in=run_ids).order_by("run_id", "seq")
+    for run_id, kind, at in events.values_list("run_id", "type", "created_at"):
+        if run_id in previous and previous[run_id][0] != "run.queued":
+            before, then = previous[run_id]
+            gaps.setdefault(f"{before} -> {kind}", []).append((at - then).total_seconds() * 1000)
+        previous[run_id] = (kind, at)
+    return "; ".join(f"{pair} {statistics.median(ms):.1f}" for pair, ms in gaps.items())

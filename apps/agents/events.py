@@ -14,6 +14,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from apps.agents.models import Run, RunEvent
 
@@ -38,11 +39,46 @@ def run_group(run_id: object) -> str:
 def run_event_publish(*, run: Run, event_type: str, data: dict[str, Any]) -> RunEvent:
     # No savepoint: inside a caller's transaction the event is part of its work.
     with transaction.atomic(savepoint=False):
-        event = RunEvent.objects.create(
-            run_id=run.pk, seq=_seq_next(run.pk), type=event_type, data=data
-        )
+        if connection.vendor == "postgresql":
+            event = _event_insert_numbered(run.pk, event_type, data)
+        else:
+            event = RunEvent.objects.create(
+                run_id=run.pk, seq=_seq_next(run.pk), type=event_type, data=data
+            )
     payload = event.as_payload()
     transaction.on_commit(lambda: broadcast(run_group(run.pk), payload))
+    return event
+
+
+def _event_insert_numbered(run_id: object, event_type: str, data: dict[str, Any]) -> RunEvent:
+    """PostgreSQL: bump the run's counter and insert the event in one statement
+    (a data-modifying CTE), one round trip instead of two; a run publishes
+    several events a step. SQLite has no UPDATE in a CTE: see _seq_next."""
+    event = RunEvent(run_id=run_id, type=event_type, data=data, created_at=timezone.now())
+    meta = RunEvent._meta
+
+    def prep(name: str) -> Any:
+        return meta.get_field(name).get_db_prep_save(getattr(event, name), connection)
+
+    def column(name: str) -> str:
+        return connection.ops.quote_name(meta.get_field(name).column)
+
+    runs = connection.ops.quote_name(Run._meta.db_table)
+    events = connection.ops.quote_name(meta.db_table)
+    pk = Run._meta.pk.get_db_prep_value(run_id, connection)  # type: ignore[union-attr]
+    sql = (  # identifiers come from model metadata, quoted; values are parameters
+        f"WITH bumped AS (UPDATE {runs} SET last_seq = last_seq + 1 WHERE id = %s "  # noqa: S608
+        f"RETURNING last_seq) INSERT INTO {events} ({column('run')}, {column('seq')}, "
+        f"{column('type')}, {column('data')}, {column('created_at')}) "
+        f"SELECT %s, last_seq, %s, %s, %s FROM bumped RETURNING {column('id')}, {column('seq')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk, pk, event_type, prep("data"), prep("created_at")])
+        row = cursor.fetchone()
+    if row is None:
+        raise Run.DoesNotExist(f"run {run_id} does not exist")
+    event.pk, event.seq = row
+    event._state.adding, event._state.db = False, connection.alias
     return event
 
 

@@ -120,13 +120,16 @@ def run_execute(*, run_id: str) -> Run | None:
     if run is None or run.is_finished:
         return run
     resumed = run.started_at is not None
+    now = timezone.now()
     with transaction.atomic(savepoint=False):
         claimed = Run.objects.filter(
             pk=run.pk, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]
-        ).update(status=Run.Status.RUNNING, started_at=Coalesce(F("started_at"), timezone.now()))
+        ).update(status=Run.Status.RUNNING, started_at=Coalesce(F("started_at"), now))
         if not claimed:  # waiting for a human: the decision queues it again
             return run
-        run.refresh_from_db()
+        # What the UPDATE wrote, without reading the row (and its agent and
+        # user) again: the worker holds the run's lock, nothing else writes it.
+        run.status, run.started_at = Run.Status.RUNNING, run.started_at or now
         run_event_publish(
             run=run,
             event_type="run.resumed" if resumed else "run.started",
@@ -361,13 +364,15 @@ def _run_finish(run: Run, result: LoopResult, transcript: _Transcript) -> Run:
     if result.status == "waiting_approval":
         return _run_pause(run, int(result.error), transcript)
     with transcript.storing():
+        run.status, run.final_answer, run.error = result.status, result.final_answer, result.error
+        run.finished_at = timezone.now()
         Run.objects.filter(pk=run.pk).update(
-            status=result.status,
-            final_answer=result.final_answer,
-            error=result.error,
-            finished_at=timezone.now(),
+            status=run.status,
+            final_answer=run.final_answer,
+            error=run.error,
+            finished_at=run.finished_at,
         )
-        run.refresh_from_db()
+        # No read back: _turn_record keeps the run's totals in memory.
         run_event_publish(
             run=run,
             event_type="run.finished",
