@@ -145,9 +145,10 @@ def purchase_order_receive(*, purchase_order: PurchaseOrder, location: Location)
         purchase_order=purchase_order, to=PurchaseOrder.Status.RECEIVED
     )
     now = timezone.now()
-    lines = list(order.lines.select_related("product"))
-    StockMovement.objects.bulk_create(
-        StockMovement(
+    for line in order.lines.select_related("product"):
+        # One save per line, not bulk_create: a saved movement is what makes
+        # the stock rules look at its product again (apps.rules.signals).
+        StockMovement.objects.create(
             product=line.product,
             location=location,
             kind=StockMovement.Kind.RECEIPT,
@@ -155,9 +156,6 @@ def purchase_order_receive(*, purchase_order: PurchaseOrder, location: Location)
             occurred_at=now,
             reference=order.number,
         )
-        for line in lines
-    )
-    for line in lines:
         stock_level_adjust(product=line.product, location=location, delta=line.quantity)
     return order
 

@@ -156,6 +156,28 @@ def test_a_stock_movement_triggers_evaluation_of_its_product(
     assert firing.trigger == "event"
 
 
+def test_receiving_a_purchase_order_triggers_evaluation_of_its_products(
+    people, django_capture_on_commit_callbacks
+):
+    from apps.inventory.models import PurchaseOrderLine, Supplier
+    from apps.inventory.services import purchase_order_receive
+
+    product = Product.objects.get(sku="SKU-1001")
+    order = PurchaseOrder.objects.create(
+        number="PO-TEST-RECEIVE", supplier=Supplier.objects.get(code="SUP-001"), status="submitted"
+    )
+    PurchaseOrderLine.objects.create(
+        purchase_order=order, product=product, quantity=2, unit_price=1, line_total=2
+    )
+    assert not RuleFiring.objects.filter(subject="SKU-1001@SEL-WH").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        purchase_order_receive(purchase_order=order, location=Location.objects.get(code="SEL-WH"))
+    # 18 + 2 units is still under the reorder point: the receipt re-evaluated it
+    firing = RuleFiring.objects.get(rule__name="low_stock_warning", subject="SKU-1001@SEL-WH")
+    assert firing.trigger == "event"
+    assert firing.decided_by["inventory_level"] == 20.0
+
+
 def test_disabled_rules_do_not_fire(people, manager):
     Rule.objects.filter(name="high_priority_alert").update(enabled=False)
     assert services.rules_evaluate(metrics={"error_count": 99}, actor=None) == []
