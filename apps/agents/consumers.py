@@ -14,17 +14,16 @@ import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from apps.agents.events import register_server_loop, run_events_after, run_group
 from apps.agents.selectors import run_for_user
+from apps.core.consumers import GroupConsumer
 from apps.core.fanout import fanout_for
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
-CLOSE_SUBSCRIPTION_LOST = 4500  # the client reconnects and catches up
 
 
 def _int(value: Any, default: int = 0) -> int:
@@ -32,37 +31,6 @@ def _int(value: Any, default: int = 0) -> int:
         return max(0, int(value))
     except (TypeError, ValueError):
         return default
-
-
-class GroupConsumer(AsyncJsonWebsocketConsumer):
-    """A consumer that hears its group through the process's fan-out. Channels
-    would also hop to a thread to close stale database connections before
-    every channel-layer handler; a forwarder touches no database, and its rare
-    database work (a replay) goes through database_sync_to_async."""
-
-    group: str | None = None
-
-    async def subscribe(self, group: str) -> None:
-        self.group = group
-        await fanout_for(self.channel_layer).subscribe(group, self)
-
-    async def disconnect(self, code: int) -> None:
-        if self.group is not None:
-            await fanout_for(self.channel_layer).unsubscribe(self.group, self)
-
-    async def deliver(self, message: dict[str, Any]) -> None:
-        await self.forward(message)
-
-    async def fanout_lost(self) -> None:
-        await self.close(code=CLOSE_SUBSCRIPTION_LOST)
-
-    async def forward(self, message: dict[str, Any]) -> None:
-        """Send a broadcast's event, as encoded once by `broadcast`."""
-        text = message.get("text")
-        if text is None:
-            await self.send_json(message["event"])
-        else:
-            await self.send(text_data=text)
 
 
 class RunConsumer(GroupConsumer):

@@ -1,0 +1,44 @@
+"""A websocket consumer that hears its channel-layer group through the
+process's fan-out (apps.core.fanout): one subscription per group per process,
+not one channel per client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from apps.core.fanout import fanout_for
+
+CLOSE_SUBSCRIPTION_LOST = 4500  # the client reconnects and catches up
+
+
+class GroupConsumer(AsyncJsonWebsocketConsumer):
+    """A consumer that hears its group through the process's fan-out. Channels
+    would also hop to a thread to close stale database connections before
+    every channel-layer handler; a forwarder touches no database, and its rare
+    database work (a replay) goes through database_sync_to_async."""
+
+    group: str | None = None
+
+    async def subscribe(self, group: str) -> None:
+        self.group = group
+        await fanout_for(self.channel_layer).subscribe(group, self)
+
+    async def disconnect(self, code: int) -> None:
+        if self.group is not None:
+            await fanout_for(self.channel_layer).unsubscribe(self.group, self)
+
+    async def deliver(self, message: dict[str, Any]) -> None:
+        await self.forward(message)
+
+    async def fanout_lost(self) -> None:
+        await self.close(code=CLOSE_SUBSCRIPTION_LOST)
+
+    async def forward(self, message: dict[str, Any]) -> None:
+        """Send a broadcast's event, as encoded once by `broadcast`."""
+        text = message.get("text")
+        if text is None:
+            await self.send_json(message["event"])
+        else:
+            await self.send(text_data=text)
