@@ -99,29 +99,83 @@ def _seq_next(run_id: object) -> int:
     return int(row[0])
 
 
-BROADCAST_TIMEOUT_S = 5.0
-_sender: tuple[int, asyncio.AbstractEventLoop] | None = None
+BROADCAST_TIMEOUT_S = 5.0  # one send; the sender then moves on to the next
+BROADCAST_BACKLOG = 10_000  # past this (Redis down for long) events are dropped
+
+
+class _Sender:
+    """This process's broadcasts from synchronous code (a Celery worker): one
+    event loop in a thread of its own, started after any fork, sending queued
+    messages one at a time, in the order they were queued. The caller does not
+    wait for Redis: a worker used to spend a round trip per event (~5 ms under
+    load, six events a run) before going on with its run. One loop keeps one
+    Redis connection pool; `async_to_sync` made a thread, a loop and a Redis
+    connection for every event."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.queue: asyncio.Queue[tuple[Any, str, dict[str, Any]]] = asyncio.Queue()
+        self.backlog = 0  # queued and not yet sent
+        self.changed = threading.Condition()
+        threading.Thread(target=self.loop.run_forever, name="owm-broadcast", daemon=True).start()
+        asyncio.run_coroutine_threadsafe(self._send_forever(), self.loop)
+
+    def submit(self, layer: Any, group: str, message: dict[str, Any]) -> bool:
+        with self.changed:
+            if self.backlog >= BROADCAST_BACKLOG:
+                return False
+            self.backlog += 1
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, (layer, group, message))
+        return True
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until everything queued so far has been sent (or given up)."""
+        with self.changed:
+            return self.changed.wait_for(lambda: self.backlog == 0, timeout)
+
+    async def _send_forever(self) -> None:
+        while True:
+            layer, group, message = await self.queue.get()
+            try:
+                await asyncio.wait_for(
+                    _group_send_reconnecting(layer, group, message), BROADCAST_TIMEOUT_S
+                )
+            except Exception:  # a broadcast failure must not fail the run: clients re-sync
+                event = message.get("event") or {}
+                logger.warning(
+                    "could not broadcast %s to %s", event.get("type"), group, exc_info=True
+                )
+            finally:
+                with self.changed:
+                    self.backlog -= 1
+                    self.changed.notify_all()
+
+
+_sender: tuple[int, _Sender] | None = None
 _sender_lock = threading.Lock()
 
 
-def _sender_loop() -> asyncio.AbstractEventLoop:
-    """This process's event loop for broadcasts from synchronous code (a
-    Celery worker), in a thread of its own, started after any fork. One loop
-    keeps one Redis connection pool; `async_to_sync` made a thread, a loop and
-    a Redis connection for every event (15-65 ms an event on 2 busy cores)."""
+def _sender_now() -> _Sender:
     global _sender
     with _sender_lock:
         if _sender is None or _sender[0] != os.getpid():
-            loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="owm-broadcast", daemon=True).start()
-            _sender = (os.getpid(), loop)
+            _sender = (os.getpid(), _Sender())
         return _sender[1]
+
+
+def broadcasts_drain(timeout: float = BROADCAST_TIMEOUT_S) -> bool:
+    """Wait for this process's queued broadcasts (a worker shutting down, tests)."""
+    if _sender is None or _sender[0] != os.getpid():
+        return True
+    return _sender[1].drain(timeout)
 
 
 def broadcast(group: str, payload: dict[str, Any], *, kind: str = "run.event") -> None:
     """Send to a channel-layer group; `kind` names the consumer handler. The
     message carries the payload encoded once (`text`), so a consumer that
-    forwards it as is does not encode it again for each of its clients."""
+    forwards it as is does not encode it again for each of its clients.
+    Never raises and never waits for Redis: events are rows already, and a
+    client that misses one re-syncs from the database."""
     layer = get_channel_layer()
     loop = _server_loop
     if layer is None or (settings.EMBEDDED and loop is None):
@@ -137,11 +191,13 @@ def broadcast(group: str, payload: dict[str, Any], *, kind: str = "run.event") -
                 loop.create_task(layer.group_send(group, message))
             else:
                 asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
-        else:
-            sent = asyncio.run_coroutine_threadsafe(
-                _group_send_reconnecting(layer, group, message), _sender_loop()
+        elif not _sender_now().submit(layer, group, message):
+            logger.warning(
+                "could not broadcast %s to %s: %d broadcasts are waiting for the channel layer",
+                payload.get("type"),
+                group,
+                BROADCAST_BACKLOG,
             )
-            sent.result(BROADCAST_TIMEOUT_S)  # in order: the next event waits for this one
     except Exception:  # a broadcast failure must not fail the run: clients re-sync
         logger.warning("could not broadcast %s to %s", payload.get("type"), group, exc_info=True)
 

@@ -1,7 +1,9 @@
 import logging
 
 from celery import shared_task
+from celery.signals import worker_process_shutdown
 
+from apps.agents.events import broadcasts_drain
 from apps.agents.recovery import run_claim, runs_requeue_stale
 from apps.agents.services import run_execute, runs_waiting_unblock
 
@@ -24,3 +26,10 @@ def runs_recover_due() -> None:
     """Beat: queue again the runs whose messages were lost (see apps.agents.recovery)."""
     runs_waiting_unblock()
     runs_requeue_stale()
+
+
+@worker_process_shutdown.connect
+def _broadcasts_send_before_exit(**kwargs: object) -> None:
+    """Broadcasts leave a worker in the background; let a stopping one send
+    what it has queued (its clients would re-sync from the database anyway)."""
+    broadcasts_drain(timeout=2.0)

@@ -88,8 +88,47 @@ def test_broadcasts_from_a_worker_share_one_loop_and_keep_their_order(settings, 
     done = threading.Event()
     threading.Thread(target=lambda: (events.broadcast("run-x", {"n": 3}), done.set())).start()
     assert done.wait(5)
+    assert events.broadcasts_drain(timeout=5)
     assert [text for _, text in seen] == [json.dumps({"n": n}) for n in range(4)]
     assert len({loop for loop, _ in seen}) == 1
+
+
+def test_a_worker_does_not_wait_for_a_slow_channel_layer(settings, monkeypatch):
+    settings.EMBEDDED = False
+    sent: list[int] = []
+
+    class SlowLayer:
+        async def group_send(self, group, message):  # type: ignore[no-untyped-def]
+            await asyncio.sleep(0.2)  # a Redis round trip under heavy load, exaggerated
+            sent.append(message["event"]["n"])
+
+    monkeypatch.setattr(events, "get_channel_layer", lambda: SlowLayer())
+    started = time.monotonic()
+    for n in range(5):
+        events.broadcast("run-x", {"n": n})
+    queued_in = time.monotonic() - started
+    assert queued_in < 0.2  # the caller went on at once (five sends take a second)
+    assert events.broadcasts_drain(timeout=5)
+    assert sent == [0, 1, 2, 3, 4]  # in order all the same
+
+
+def test_a_full_backlog_drops_broadcasts_with_a_warning(settings, monkeypatch, caplog):
+    settings.EMBEDDED = False
+    release = threading.Event()
+
+    class StuckLayer:
+        async def group_send(self, group, message):  # type: ignore[no-untyped-def]
+            await asyncio.get_running_loop().run_in_executor(None, release.wait, 5)
+
+    monkeypatch.setattr(events, "get_channel_layer", lambda: StuckLayer())
+    monkeypatch.setattr(events, "BROADCAST_BACKLOG", 3)
+    with caplog.at_level("WARNING", logger=events.__name__):
+        for n in range(5):
+            events.broadcast("run-x", {"n": n, "type": "tool.started"})
+    release.set()
+    assert events.broadcasts_drain(timeout=5)
+    dropped = [r for r in caplog.records if "are waiting for the channel layer" in r.getMessage()]
+    assert len(dropped) == 2
 
 
 async def members(group: str) -> int:

@@ -62,6 +62,7 @@ def test_a_run_succeeds_while_every_broadcast_fails(
         with django_capture_on_commit_callbacks(execute=True):
             run = run_create(agent=agent, user=scenario.operator, text="check SKU-1001")
             run = run_execute(run_id=str(run.pk))
+        assert events.broadcasts_drain(timeout=30)
     assert run.status == Run.Status.SUCCEEDED, run.error
     persisted = list(RunEvent.objects.filter(run=run).values_list("type", flat=True))
     assert persisted[0] == "run.queued" and persisted[-1] == "run.finished"
@@ -94,6 +95,7 @@ def test_a_broadcast_on_a_connection_a_restart_closed_reconnects_and_goes_throug
     monkeypatch.setattr(events, "get_channel_layer", lambda: layer)
     with caplog.at_level(logging.WARNING, logger=events.__name__):
         events.broadcast("run-1", {"seq": 1, "type": "tool.started"})
+        assert events.broadcasts_drain(timeout=5)
     assert [m["event"]["seq"] for m in layer.sent] == [1]
     assert not caplog.records
 
