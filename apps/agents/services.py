@@ -24,7 +24,7 @@ from apps.agents.llm import ChatClient, Completion, Message, ToolCallRequest
 from apps.agents.loop import LoopResult, PauseRun, StopRun, run_loop
 from apps.agents.models import Agent, Run, UsageDaily
 from apps.agents.models import Message as MessageRow
-from apps.core.db import counters_add
+from apps.core.db import commit_unflushed, counters_add
 from apps.tools.models import ToolCall
 from apps.tools.policy import visible_tools
 from apps.tools.registry import registry
@@ -122,6 +122,7 @@ def run_execute(*, run_id: str) -> Run | None:
     resumed = run.started_at is not None
     now = timezone.now()
     with transaction.atomic(savepoint=False):
+        commit_unflushed()
         claimed = Run.objects.filter(
             pk=run.pk, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]
         ).update(status=Run.Status.RUNNING, started_at=Coalesce(F("started_at"), now))
@@ -243,10 +244,13 @@ class _Transcript:
             _turn_record(self.run, message, completion, cost, self)
 
     @contextmanager
-    def storing(self) -> Iterator[None]:
+    def storing(self, *, flushed: bool = True) -> Iterator[None]:
         """A transaction that stores the pending messages along with the
-        caller's writes. They stay pending if it fails, so a rollback loses none."""
+        caller's writes. They stay pending if it fails, so a rollback loses none.
+        `flushed=False`: bookkeeping (apps.core.db.commit_unflushed)."""
         with transaction.atomic(savepoint=False):
+            if not flushed:
+                commit_unflushed()
             stored = len(self.pending)
             if stored:
                 MessageRow.objects.bulk_create(self.pending[:stored])
@@ -262,7 +266,7 @@ def _turn_record(
     transaction. The in-memory `run` keeps the totals, so the budget check
     needs no query."""
     usage = completion.usage
-    with transcript.storing():
+    with transcript.storing(flushed=False):
         Run.objects.filter(pk=run.pk).update(
             iterations=F("iterations") + 1,
             prompt_tokens=F("prompt_tokens") + usage.prompt_tokens,

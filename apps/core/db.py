@@ -8,6 +8,22 @@ from typing import Any
 from django.db import connection, models
 
 
+def commit_unflushed() -> None:
+    """Inside a transaction: let PostgreSQL acknowledge its commit before the
+    WAL reaches the disk (synchronous_commit off, for this transaction only).
+
+    For a run's bookkeeping (its claim, a model turn, a tool call's open
+    record): the WAL is flushed in order, so the next synchronous commit (a
+    tool's own writes, a call's result with its audit entry, the run's finish)
+    makes it durable too. Only a crash of PostgreSQL itself, within ~0.6 s,
+    can lose it, and then it goes together with everything after it: the run
+    resumes from the last durable point. A worker that dies loses nothing.
+    A no-op on SQLite."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def counters_add(
     model: type[models.Model], *, key: dict[str, Any], increments: dict[str, Any]
 ) -> None:

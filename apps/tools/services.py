@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
-from apps.core.db import counters_add
+from apps.core.db import commit_unflushed, counters_add
 from apps.tools.models import Approval, ToolCall, ToolDailyStats
 from apps.tools.policy import authorize
 from apps.tools.registry import ToolContext, ToolError, ToolSpec, registry
@@ -130,6 +130,7 @@ def tool_run(
     spec = registry.get(name)
     parsed, parse_error = _parse_arguments(arguments)
     with transaction.atomic(savepoint=False):  # committed before the tool runs
+        commit_unflushed()  # the tool's own commit, or the result's, flushes it
         call = _call_open(
             name=name,
             source=source,
