@@ -16,10 +16,14 @@ app.autodiscover_tasks()
 
 @task_prerun.connect
 @task_postrun.connect
-def _database_connections_check(**kwargs: Any) -> None:
+def _database_connections_check(sender: Any = None, **kwargs: Any) -> None:
     """Around each task, what Django does around each request: drop a
     connection that errored or outlived CONN_MAX_AGE, keep a healthy one
-    (CELERY_DB_REUSE_MAX stops Celery's fixup from closing them all)."""
+    (CELERY_DB_REUSE_MAX stops Celery's fixup from closing them all). Not for
+    an eager task: it runs inside its caller, whose connection (and
+    transaction) it must leave alone, as Celery's fixup does."""
     from django.db import close_old_connections
 
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
     close_old_connections()

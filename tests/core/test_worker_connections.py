@@ -21,10 +21,15 @@ class Task:
         is_eager = False
 
 
-def a_task_runs() -> None:
+class EagerTask:
+    class request:
+        is_eager = True
+
+
+def a_task_runs(sender: object | None = None) -> None:
     """What a worker process does around one task: Celery's fixup, then ours."""
     fixup = DjangoWorkerFixup(app)
-    sender = Task()
+    sender = sender or Task()
     fixup.on_task_prerun(sender=sender)
     task_prerun.send(sender=sender)
     connection.ensure_connection()  # the task's work
@@ -64,3 +69,14 @@ def test_a_connection_that_errored_is_replaced_around_a_task(monkeypatch):
     monkeypatch.setattr(connection, "is_usable", lambda: False)
     a_task_runs()
     assert connection.connection is not before
+
+
+@needs_a_closable_database
+def test_an_eager_task_leaves_its_callers_connection_and_transaction_alone():
+    from django.db import transaction
+
+    with transaction.atomic():  # a caller (a request, a test) inside a transaction
+        before = connection.connection
+        a_task_runs(EagerTask())
+        assert connection.connection is before
+        assert connection.in_atomic_block and not connection.needs_rollback
