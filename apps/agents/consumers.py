@@ -18,7 +18,6 @@ from channels.db import database_sync_to_async
 from apps.agents.events import register_server_loop, run_events_after, run_group
 from apps.agents.selectors import run_for_user
 from apps.core.consumers import GroupConsumer
-from apps.core.fanout import fanout_for
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ class RunConsumer(GroupConsumer):
         if isinstance(content, dict) and content.get("type") == "resync":
             # Join again: a Redis that restarted while this socket stayed open
             # forgot the group. Clients resync periodically for that reason.
-            await fanout_for(self.channel_layer).rejoin(run_group(self.run_id))
+            await self.fanout.rejoin(run_group(self.run_id))
             if self._catching_up:
                 self._reread = True
                 return

@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 
-from apps.core.fanout import fanout_for
+from apps.core.fanout import Fanout, fanout_for
 
 CLOSE_SUBSCRIPTION_LOST = 4500  # the client reconnects and catches up
 
@@ -20,14 +21,22 @@ class GroupConsumer(AsyncJsonWebsocketConsumer):
     database work (a replay) goes through database_sync_to_async."""
 
     group: str | None = None
+    # An alias no layer is configured under: channels then gives the consumer
+    # no channel (and no receive loop) of its own; everything it hears comes
+    # through the fan-out, so a process receives once per group from the layer.
+    channel_layer_alias = "owm.fanout-only"
+
+    @property
+    def fanout(self) -> Fanout:
+        return fanout_for(get_channel_layer())
 
     async def subscribe(self, group: str) -> None:
         self.group = group
-        await fanout_for(self.channel_layer).subscribe(group, self)
+        await self.fanout.subscribe(group, self)
 
     async def disconnect(self, code: int) -> None:
         if self.group is not None:
-            await fanout_for(self.channel_layer).unsubscribe(self.group, self)
+            await self.fanout.unsubscribe(self.group, self)
 
     async def deliver(self, message: dict[str, Any]) -> None:
         await self.forward(message)
