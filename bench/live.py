@@ -31,7 +31,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -42,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._django import django_boot
-from bench.webhooks import free_port
+from bench._ports import free_port, port_wait
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOL_TURNS = 3
@@ -219,13 +218,8 @@ def _server_start(redis: bool) -> tuple[subprocess.Popen, int]:
         command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
         env = {**os.environ, "OWM_EMBEDDED_WORKER": "true"}
     process = _spawn(command, env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, port
-        except OSError:
-            time.sleep(0.1)
+    if port_wait(port, 30):
+        return process, port
     _stop(process)
     raise RuntimeError(f"the server did not start on port {port}")
 

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._django import django_boot
-from bench.webhooks import free_port
+from bench._ports import free_port, port_wait
 
 ROOT = Path(__file__).resolve().parent.parent
 TURN_S = 0.8  # every model turn
@@ -119,16 +119,8 @@ class Procs:
 
 
 def _wait_port(port: int, timeout_s: float) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout_s} s")
+    if not port_wait(port, timeout_s):
+        raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout_s} s")
 
 
 def _services_start(procs: Procs, concurrency: int) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,14 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from bench._django import django_boot
+from bench._ports import free_port, port_wait
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def server_start(settings_module: str, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
@@ -38,13 +32,8 @@ def server_start(settings_module: str, env: dict[str, str]) -> tuple[subprocess.
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, port
-        except OSError:
-            time.sleep(0.1)
+    if port_wait(port, 30):
+        return process, port
     process.kill()
     raise RuntimeError(f"{settings_module} server did not start on port {port}")
 
