@@ -15,7 +15,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from apps.agents.events import register_server_loop, run_events_after, run_group
+from apps.agents.events import EVENTS_PAGE, register_server_loop, run_events_after, run_group
 from apps.agents.selectors import run_for_user
 from apps.core.consumers import GroupConsumer
 
@@ -120,7 +120,7 @@ class RunConsumer(GroupConsumer):
                 for event in events:
                     await self.send_json(event)
                     self.last_seq = event["seq"]
-                if len(events) == 500:
+                if len(events) == EVENTS_PAGE:
                     continue
                 # An event past a gap that the database cannot fill (it was
                 # never stored) is dropped, as the old replay did, not retried.

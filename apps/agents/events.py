@@ -107,10 +107,11 @@ class _Sender:
     """This process's broadcasts from synchronous code (a Celery worker): one
     event loop in a thread of its own, started after any fork, sending queued
     messages one at a time, in the order they were queued. The caller does not
-    wait for Redis: a worker used to spend a round trip per event (~5 ms under
-    load, six events a run) before going on with its run. One loop keeps one
-    Redis connection pool; `async_to_sync` made a thread, a loop and a Redis
-    connection for every event."""
+    wait for Redis, so a slow or unreachable Redis never holds a run up (it
+    used to wait up to BROADCAST_TIMEOUT_S per event; on a healthy Redis the
+    wait was well under a millisecond). One loop keeps one Redis connection
+    pool; `async_to_sync` made a thread, a loop and a Redis connection for
+    every event."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
@@ -171,9 +172,10 @@ def broadcasts_drain(timeout: float = BROADCAST_TIMEOUT_S) -> bool:
 
 
 def broadcast(group: str, payload: dict[str, Any], *, kind: str = "run.event") -> None:
-    """Send to a channel-layer group; `kind` names the consumer handler. The
-    message carries the payload encoded once (`text`), so a consumer that
-    forwards it as is does not encode it again for each of its clients.
+    """Send to a channel-layer group; `kind` is the message's type (the
+    consumers hear their group through apps.core.fanout and do not dispatch
+    on it). The message carries the payload encoded once (`text`), which a
+    consumer forwards as is instead of encoding it again for each client.
     Never raises and never waits for Redis: events are rows already, and a
     client that misses one re-syncs from the database."""
     layer = get_channel_layer()
@@ -214,6 +216,11 @@ async def _group_send_reconnecting(layer: Any, group: str, message: dict[str, An
         await layer.group_send(group, message)
 
 
-def run_events_after(*, run_id: object, after: int, limit: int = 500) -> list[dict[str, Any]]:
+EVENTS_PAGE = 500  # events a replay reads at a time
+
+
+def run_events_after(
+    *, run_id: object, after: int, limit: int = EVENTS_PAGE
+) -> list[dict[str, Any]]:
     events = RunEvent.objects.filter(run_id=run_id, seq__gt=after).order_by("seq")[:limit]
     return [event.as_payload() for event in events]

@@ -15,9 +15,9 @@ CLOSE_SUBSCRIPTION_LOST = 4500  # the client reconnects and catches up
 
 
 class GroupConsumer(AsyncJsonWebsocketConsumer):
-    """A consumer that hears its group through the process's fan-out. Channels
-    would also hop to a thread to close stale database connections before
-    every channel-layer handler; a forwarder touches no database, and its rare
+    """A consumer that hears its group through the process's fan-out, not
+    through channels' per-consumer dispatch (which also hopped to a thread
+    before every handler to close stale database connections). Its rare
     database work (a replay) goes through database_sync_to_async."""
 
     group: str | None = None
@@ -46,8 +46,4 @@ class GroupConsumer(AsyncJsonWebsocketConsumer):
 
     async def forward(self, message: dict[str, Any]) -> None:
         """Send a broadcast's event, as encoded once by `broadcast`."""
-        text = message.get("text")
-        if text is None:
-            await self.send_json(message["event"])
-        else:
-            await self.send(text_data=text)
+        await self.send(text_data=message["text"])
