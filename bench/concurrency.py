@@ -1,9 +1,11 @@
 """Concurrency: R runs started at once, executed by real Celery worker
 processes (Redis broker, PostgreSQL), the model answering each request after
-100 ms (a tool-call turn, then the final answer: 2 model turns a run). The
-baseline is the ideal bound: concurrency / (2 x latency) runs per second,
-as if OWM itself cost nothing. Skipped with a message when Redis or
-PostgreSQL cannot be reached."""
+100 ms (a tool-call turn, then the final answer: 2 model turns a run). Two
+baselines: the ideal bound, concurrency / (2 x latency) runs per second, and
+the same runs measured first through a bare Celery worker with the openai
+SDK and nothing of OWM (bench/bare_worker.py): what this machine, the model
+server and Celery allow when OWM's own work costs nothing. Skipped with a
+message when Redis or PostgreSQL cannot be reached."""
 
 from __future__ import annotations
 
@@ -112,12 +114,50 @@ def cpu_by_part(worker_pid: int, server_pid: int) -> dict[str, float]:
     return {"worker": tree(worker_pid), "model server": tree(server_pid), "postgres": postgres}
 
 
-def worker_start(concurrency: int) -> subprocess.Popen:
+def worker_start(
+    concurrency: int, app: str = "owm", extra: tuple[str, ...] = ()
+) -> subprocess.Popen:
     command = [
-        str(ROOT / ".venv/bin/celery"), "-A", "owm", "worker", "-l", "warning",
-        "--concurrency", str(concurrency), "--without-gossip", "--without-mingle",
+        str(ROOT / ".venv/bin/celery"), "-A", app, "worker", "-l", "warning",
+        "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", *extra,
     ]  # fmt: skip
     return subprocess.Popen(command, cwd=ROOT, env=dict(os.environ))  # noqa: S603
+
+
+def bare_measure(*, runs: int, concurrency: int, base_url: str, redis_url: str) -> float:
+    """Runs per second of the bare worker (bench/bare_worker.py), started and
+    warmed up as OWM's, from the first send to the last finish."""
+    os.environ.update(BENCH_REDIS_URL=redis_url, BENCH_MODEL_URL=base_url)
+    import redis
+
+    from bench.bare_worker import DONE_KEY, QUEUE, bare_run
+
+    store = redis.Redis.from_url(redis_url)
+    store.delete(DONE_KEY, QUEUE)
+
+    def finished(count: int, timeout_s: float) -> list[float]:
+        deadline = time.monotonic() + timeout_s
+        while store.llen(DONE_KEY) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return [float(t) for t in store.lrange(DONE_KEY, 0, -1)]
+
+    worker = worker_start(concurrency, "bench.bare_worker", ("-Q", QUEUE))
+    try:
+        bare_run.delay("warm up")
+        if len(finished(1, 60)) != 1:
+            raise RuntimeError("the bare worker did not finish a warm-up run in 60 s")
+        store.delete(DONE_KEY)
+        t0 = time.time()
+        for n in range(runs):
+            bare_run.delay(f"check stock {n}")
+        done = finished(runs, 300)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        store.delete(DONE_KEY, QUEUE)
+    if len(done) != runs:
+        raise RuntimeError(f"the bare worker finished {len(done)} of {runs} runs")
+    return runs / (max(done) - t0)
 
 
 def _wait_finished(run_ids: list[Any], timeout_s: float) -> int:
@@ -142,6 +182,9 @@ def bench_concurrency(
     if missing:
         return [[label, "SKIPPED", f"unreachable: {', '.join(missing)}", "-", "-"]]
     with model_server() as (base_url, server_pid):
+        bare = bare_measure(
+            runs=runs, concurrency=concurrency, base_url=base_url, redis_url=redis_url
+        )
         django_boot(
             database_url=database_url,
             extra_env={
@@ -153,11 +196,14 @@ def bench_concurrency(
                 "OWM_LLM_CONCURRENCY": "64",
             },
         )
-        return _measure(label, runs, concurrency, server_pid)
+        return _measure(label, runs, concurrency, server_pid, bare)
 
 
-def _measure(label: str, runs: int, concurrency: int, server_pid: int) -> list[list[str]]:
+def _measure(
+    label: str, runs: int, concurrency: int, server_pid: int, bare: float
+) -> list[list[str]]:
     from django.db import connection
+    from django.db.models import Max
 
     from apps.agents.models import Agent, Run, RunEvent
     from apps.agents.services import run_create
@@ -174,10 +220,11 @@ def _measure(label: str, runs: int, concurrency: int, server_pid: int) -> list[l
             raise RuntimeError("the worker did not finish a warm-up run in 60 s")
         cpu_before = cpu_by_part(worker.pid, server_pid)
         own_before = time.process_time()
-        t0 = time.perf_counter()
+        t0 = time.time()
         ids = [run_create(agent=agent, user=user, text=f"check stock {n}").pk for n in range(runs)]
         done = _wait_finished(ids, 300)
-        elapsed = time.perf_counter() - t0
+        last = Run.objects.filter(pk__in=ids).aggregate(last=Max("finished_at"))["last"]
+        elapsed = (last.timestamp() if last else time.time()) - t0
         cpu = {k: v - cpu_before[k] for k, v in cpu_by_part(worker.pid, server_pid).items()}
         cpu["bench (run_create, polling)"] = time.process_time() - own_before
     finally:
@@ -207,11 +254,20 @@ def _measure(label: str, runs: int, concurrency: int, server_pid: int) -> list[l
     breakdown = ", ".join(f"{part} {ms:.0f}" for part, ms in per_run.items())
     return [
         [
+            f"runs/s, bare Celery worker + openai SDK, no OWM ({runs} runs, {concurrency} "
+            "worker processes)",
+            f"{ideal:.1f}/s ideal bound",
+            f"{bare:.1f}/s",
+            f"{bare / ideal:.2f} of ideal",
+            "-",
+        ],
+        [
             label,
-            f"{ideal:.1f}/s ideal bound (run = {TURNS * LATENCY_S * 1000:.0f} ms)",
+            f"{ideal:.1f}/s ideal bound (run = {TURNS * LATENCY_S * 1000:.0f} ms); "
+            f"{bare:.1f}/s bare worker",
             f"{rate:.1f}/s; {ok}/{runs} succeeded; run median {median_s * 1000:.0f} ms "
             f"(model turn median {model_median:.0f} ms)",
-            f"{rate / ideal:.2f} of ideal",
+            f"{rate / ideal:.2f} of ideal; {rate / bare:.2f} of bare",
             ">= 0.90 of ideal",
         ],
         [
