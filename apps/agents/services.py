@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -139,6 +139,13 @@ def run_execute(*, run_id: str) -> Run | None:
     transcript = _Transcript(run)
     try:
         result = _run_loop_for(run, transcript, resumed=resumed)
+    except (OperationalError, InterfaceError):
+        # The database went away (or a transient error such as a deadlock):
+        # the run is stored up to its last commit and is not to blame, so it
+        # is not failed. It stays running; the stale-run re-queue
+        # (apps.agents.recovery) resumes it once nobody holds it.
+        logger.warning("run %s stopped by a database error; it resumes later", run.pk)
+        raise
     except Exception as exc:  # a crash in one run must not kill the worker
         logger.exception("run %s crashed", run.pk)
         result = LoopResult(status="failed", error=f"internal error: {type(exc).__name__}: {exc}")

@@ -293,6 +293,58 @@ def test_a_run_killed_before_its_next_model_turn_gets_the_tool_result_back_from_
     assert "PO-" in last_request[-1]["content"]
 
 
+@pytest.mark.django_db(transaction=True)  # the error ends the transaction it happens in
+def test_a_database_error_mid_run_leaves_the_run_to_resume_instead_of_failing_it(
+    scenario, settings, monkeypatch
+):
+    """PostgreSQL restarted, a deadlock: the run is not to blame. It stays
+    running (the stale-run re-queue resumes it) and succeeds when resumed."""
+    from django.db import OperationalError
+
+    from apps.agents import services
+    from apps.agents.models import Agent
+
+    real_usage_record = services._usage_record
+    failures = {"left": 1}
+
+    def usage_record_once_failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_usage_record(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_usage_record", usage_record_once_failing)
+    monkeypatch.setattr(services, "_enqueue", lambda run_id: None)  # executed by hand below
+    with ScriptedLLMServer() as server:
+        use_endpoint(settings, server)
+        server.add_tool_calls([("check_stock_levels", {"product_ids": ["SKU-1001"]})])
+        server.add_tool_calls([("check_stock_levels", {"product_ids": ["SKU-1001"]})])
+        server.add_text("SKU-1001 is low in Seoul.")
+        agent, _ = Agent.objects.get_or_create(  # a transactional test: no migration data
+            slug="inventory",
+            defaults={
+                "name": "Inventory agent",
+                "system_prompt": "Use the tools.",
+                "tool_names": ["check_stock_levels"],
+            },
+        )
+        run = services.run_create(agent=agent, user=scenario.operator, text="stock?")
+        with pytest.raises(OperationalError):
+            services.run_execute(run_id=str(run.pk))
+        run.refresh_from_db()
+        assert (run.status, run.error, run.finished_at) == ("running", "", None)
+        assert not ToolCall.objects.filter(run=run).exists()  # the turn rolled back whole
+
+        services.run_execute(run_id=str(run.pk))
+
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    assert run.final_answer == "SKU-1001 is low in Seoul."
+    types = list(RunEvent.objects.filter(run=run).order_by("seq").values_list("type", flat=True))
+    assert types.count("run.finished") == 1
+    assert "run.resumed" in types
+
+
 def test_an_attempt_its_dead_worker_left_running_is_closed_as_interrupted_and_run_again(
     scenario, settings
 ):

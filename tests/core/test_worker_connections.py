@@ -71,6 +71,34 @@ def test_a_connection_that_errored_is_replaced_around_a_task(monkeypatch):
     assert connection.connection is not before
 
 
+def _dropped_by_the_server(pid: int) -> None:
+    """What a PostgreSQL restart does to a kept connection, from another one."""
+    from django.db import connections
+
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            for _ in range(100):
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+                if cursor.fetchone()[0] == 0:
+                    return
+                time.sleep(0.02)
+    finally:
+        other.close()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a server that drops connections")
+def test_a_connection_the_server_dropped_is_replaced_before_the_next_task_queries():
+    connection.ensure_connection()
+    connection.close_at = None  # kept: nothing else would replace it
+    _dropped_by_the_server(connection.connection.info.backend_pid)
+    a_task_runs()
+    with connection.cursor() as cursor:  # the task's first query
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+
+
 @needs_a_closable_database
 def test_an_eager_task_leaves_its_callers_connection_and_transaction_alone():
     from django.db import transaction
