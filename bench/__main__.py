@@ -1,4 +1,4 @@
-"""`python -m bench [step|audit|webhooks|concurrency|faults|live|redis|all]`: print a table
+"""`python -m bench [step|audit|webhooks|concurrency|faults|live|redis|pgdown|all]`: print a table
 of figures, each beside the baseline measured in the same run. Every benchmark runs in a
 child process (Django is set up once per process, with its own temp OWM_VAR_DIR)."""
 
@@ -10,6 +10,8 @@ import subprocess
 import sys
 from typing import Any
 
+BENCHES = ["step", "audit", "webhooks", "concurrency", "faults", "live", "redis", "pgdown"]
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -17,7 +19,7 @@ def _parser() -> argparse.ArgumentParser:
         "which",
         nargs="?",
         default="all",
-        choices=["all", "step", "audit", "webhooks", "concurrency", "faults", "live", "redis"],
+        choices=["all", *BENCHES],
     )
     parser.add_argument("--database-url", help="PostgreSQL URL (the bench drops its schema!)")
     parser.add_argument(
@@ -55,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--redis-port", type=int, default=6391, help="redis: port of the bench's own redis-server"
+    )
+    parser.add_argument(
+        "--pg-down", type=float, default=5.0, help="pgdown: seconds PostgreSQL is down"
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -140,6 +145,10 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
             redis_port=args.redis_port,
         )
         return {"rows": rows}
+    if args.which == "pgdown":
+        from bench.pg_down import bench_pg_down
+
+        return {"rows": bench_pg_down(down_s=args.pg_down)}
     raise SystemExit(f"unknown benchmark {args.which}")
 
 
@@ -167,11 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         print(json.dumps(_child(args)))
         return
-    rest = [
-        a
-        for a in argv
-        if a not in {"all", "step", "audit", "webhooks", "concurrency", "faults", "live", "redis"}
-    ]
+    rest = [a for a in argv if a not in {"all", *BENCHES}]
     which = ["step", "audit", "webhooks"] if args.which == "all" else [args.which]
     rows: list[list[str]] = []
     for name in which:

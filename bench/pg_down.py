@@ -1,0 +1,445 @@
+"""PostgreSQL down: the embedded mode (`manage.py runserver --noreload`, its
+worker and beat threads) on a PRIVATE PostgreSQL cluster (initdb in a temp
+dir, its own port; the machine's server is never touched), runs executing
+against the scripted model. Client threads create runs (POST /api/runs/),
+list them (GET /api/runs/) and load the dashboard's runs page (a logged-in
+session) without pause; the bench crashes PostgreSQL (`pg_ctl stop -m
+immediate`: no shutdown checkpoint, every connection and open transaction
+cut) and starts it again after `--pg-down` seconds.
+
+Checked: while it is down every answer is a 503 (JSON `database_unavailable`
+under /api/, the plain page on the dashboard), never a 500 or a hang; after it
+is back the server answers again without a restart; every run answered 201
+exists and succeeds (nothing acknowledged is lost, runs go on); every stored
+run has its messages in order and its events numbered without a gap, no tool
+call is left running or succeeded twice (nothing half-written remains); the
+audit chain verifies."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench._django import django_boot
+from bench._ports import free_port, port_wait
+
+ROOT = Path(__file__).resolve().parent.parent
+TURN_S = 0.3  # every model turn
+STALE_S = 6  # OWM_RUN_STALE_SECONDS for this bench (the product default is longer)
+HEALTHY_S = 3.0  # traffic before the crash, and after PostgreSQL is back
+FINISH_S = 120.0  # for every run to finish once PostgreSQL is back
+PAUSES = {"create": 0.25, "list": 0.1, "page": 0.1}  # seconds between a client's requests
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+class Cluster:
+    """A throwaway PostgreSQL cluster on 127.0.0.1:`port`, trust auth."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.root = Path(tempfile.mkdtemp(prefix="owm-bench-pg-"))
+        self.data = self.root / "data"
+        self.log = self.root / "postgres.log"
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/owm"
+
+    def _run(self, *command: str) -> None:
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            command = ("runuser", "-u", "postgres", "--", *command)
+        subprocess.run(command, check=True, capture_output=True, timeout=120)  # noqa: S603
+
+    def init(self) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres")
+        self._run(str(_pg_bin("initdb")), "-D", str(self.data), "-U", "postgres", "--auth=trust")
+        self.start()
+        self._run(
+            str(_pg_bin("createdb")),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "owm",
+        )
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+        self._run(
+            str(_pg_bin("pg_ctl")), "-D", str(self.data), "-l", str(self.log), "-o", options,
+            "-w", "start",
+        )  # fmt: skip
+        if not port_wait(self.port, 30):
+            raise RuntimeError(f"PostgreSQL did not start on {self.port}: see {self.log}")
+
+    def crash(self) -> None:
+        self._run(str(_pg_bin("pg_ctl")), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def remove(self) -> None:
+        """Stop the server and delete its data; the logs stay."""
+        with contextlib.suppress(subprocess.SubprocessError, OSError):
+            self._run(str(_pg_bin("pg_ctl")), "-D", str(self.data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+def responder(server: Any) -> Any:
+    from tests.fakes.llm_server import DelayedReply, Turn
+
+    def reply(request: dict[str, Any]) -> Any:
+        if any(m.get("role") == "tool" for m in request.get("messages", [])):
+            return DelayedReply(TURN_S, Turn("Stock checked."))
+        call = server.tool_calls_reply([("check_stock_levels", {"product_ids": ["SKU-1001"]})])
+        return DelayedReply(TURN_S, call)
+
+    return reply
+
+
+@dataclass
+class Answer:
+    client: str
+    started: float  # time.monotonic()
+    seconds: float
+    status: int  # 0: no HTTP answer (connection error, timeout)
+    kind: str = ""  # error.kind of a JSON error, "page" for the dashboard's 503 page
+    run_id: str = ""
+
+
+@dataclass
+class Traffic:
+    port: int
+    token: str
+    session: str
+    answers: list[Answer] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def request(self, client: str, method: str, path: str, body: Any = None) -> Answer:
+        headers = {"Content-Type": "application/json"}
+        if client == "page":
+            headers["Cookie"] = f"sessionid={self.session}"
+        else:
+            headers["Authorization"] = f"Bearer {self.token}"
+        started = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+        try:
+            connection.request(method, path, json.dumps(body) if body else None, headers)
+            response = connection.getresponse()
+            raw = response.read()
+            status = response.status
+        except OSError:
+            return Answer(client, started, time.monotonic() - started, 0)
+        finally:
+            connection.close()
+        answer = Answer(client, started, time.monotonic() - started, status)
+        if status == 503 and client == "page":
+            answer.kind = "page" if b"Temporarily unavailable" in raw else ""
+        elif status >= 400:
+            with contextlib.suppress(ValueError, AttributeError, KeyError, TypeError):
+                answer.kind = json.loads(raw)["error"]["kind"]
+        elif status == 201:
+            answer.run_id = json.loads(raw)["id"]
+        return answer
+
+    def drive(self, client: str) -> None:
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            if client == "create":
+                body = {"agent": "inventory", "input": f"check stock #{n}"}
+                answer = self.request(client, "POST", "/api/runs/", body)
+            elif client == "list":
+                answer = self.request(client, "GET", "/api/runs/")
+            else:
+                answer = self.request(client, "GET", "/runs/")
+            self.answers.append(answer)
+            self.stop.wait(PAUSES[client])
+
+
+def bench_pg_down(*, down_s: float) -> list[list[str]]:
+    label = f"PostgreSQL crashed for {down_s:g} s during runs (embedded mode)"
+    missing = [name for name in ("initdb", "pg_ctl", "createdb") if _pg_bin(name) is None]
+    if missing:
+        return [[label, "SKIPPED", f"no {', '.join(missing)} here", "-", "-"]]
+    from tests.fakes.llm_server import ScriptedLLMServer
+
+    cluster = Cluster(free_port())
+    server = ScriptedLLMServer()
+    server.responder = responder(server)
+    web: subprocess.Popen | None = None
+    try:
+        cluster.init()
+        with server:
+            django_boot(
+                database_url=cluster.url,
+                extra_env={
+                    "OWM_LLM_BASE_URL": server.base_url,
+                    "OWM_LLM_API_KEY": "bench-key",
+                    "OWM_LLM_MAX_RETRIES": "0",
+                    "OWM_LLM_STREAM": "false",
+                    "OWM_RUN_STALE_SECONDS": str(STALE_S),
+                    "OWM_RUN_REQUEUE_INTERVAL": "2",
+                },
+            )
+            traffic, web = _start(cluster)
+            return _measure(label, cluster, traffic, down_s)
+    finally:
+        if web is not None:
+            web.terminate()
+            web.wait(20)
+        cluster.remove()
+
+
+def _start(cluster: Cluster) -> tuple[Traffic, subprocess.Popen]:
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+
+    from apps.inventory.demo import seed_inventory
+
+    seed_inventory()
+    admin = User.objects.create_superuser("bench-admin", "admin@example.com", "bench-admin-pass")
+    browser = Client()
+    browser.force_login(admin)
+    session = browser.cookies["sessionid"].value
+    connection.close()
+    port = free_port()
+    env = {**os.environ, "OWM_EMBEDDED_WORKER": "true"}
+    log = (cluster.root / "web.log").open("ab")
+    web = subprocess.Popen(  # noqa: S603
+        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    if not port_wait(port, 30):
+        raise RuntimeError(f"the server did not start: see {cluster.root / 'web.log'}")
+    credentials = {"username": "bench-admin", "password": "bench-admin-pass"}
+    token_request = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    token_request.request(
+        "POST", "/api/auth/token", json.dumps(credentials), {"Content-Type": "application/json"}
+    )
+    token = json.loads(token_request.getresponse().read())["access"]
+    token_request.close()
+    traffic = Traffic(port=port, token=token, session=session)
+    return traffic, web
+
+
+def _measure(label: str, cluster: Cluster, traffic: Traffic, down_s: float) -> list[list[str]]:
+    threads = [
+        threading.Thread(target=traffic.drive, args=(client,), daemon=True) for client in PAUSES
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(HEALTHY_S)
+    crashed = time.monotonic()
+    cluster.crash()
+    time.sleep(down_s)
+    cluster.start()
+    back = time.monotonic()
+    time.sleep(HEALTHY_S)
+    traffic.stop.set()
+    for thread in threads:
+        thread.join(30)
+    created = [a.run_id for a in traffic.answers if a.run_id]
+    finished_s = _wait_finished(created, FINISH_S)
+    result = _checks(created)
+    log = (cluster.root / "web.log").read_text(errors="replace")
+    result["log_errors"] = log.count(" ERROR ")
+    print(f"pgdown server log: {cluster.root / 'web.log'}", file=sys.stderr)
+    return _rows(label, down_s, traffic.answers, crashed, back, finished_s, result)
+
+
+def _wait_finished(run_ids: list[str], timeout_s: float) -> float:
+    from django.db import connection
+
+    from apps.agents.models import Run
+
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout_s:
+        try:
+            done = Run.objects.filter(pk__in=run_ids, status__in=list(Run.FINISHED)).count()
+        except Exception:  # the bench's own connection died with the server
+            connection.close()
+            done = -1
+        if done == len(run_ids):
+            break
+        time.sleep(0.5)
+    return time.monotonic() - t0
+
+
+def _checks(created: list[str]) -> dict[str, Any]:
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Count
+
+    from apps.agents.models import Message, Run, RunEvent
+    from apps.tools.models import ToolCall
+
+    connection.close()
+    statuses: dict[str, int] = {}
+    for status in Run.objects.filter(pk__in=created).values_list("status", flat=True):
+        statuses[status] = statuses.get(status, 0) + 1
+    errors = list(
+        Run.objects.filter(pk__in=created)
+        .exclude(status="succeeded")
+        .values_list("error", flat=True)
+    )
+    half: list[str] = []
+    for run in Run.objects.all():
+        indices = list(
+            Message.objects.filter(run=run).order_by("index").values_list("index", flat=True)
+        )
+        if len(indices) < 2 or indices != list(range(len(indices))):
+            half.append(f"run {run.pk}: messages {indices}")
+        seqs = list(RunEvent.objects.filter(run=run).order_by("seq").values_list("seq", flat=True))
+        if seqs != list(range(1, run.last_seq + 1)):
+            half.append(f"run {run.pk}: event seqs {seqs[:5]}... last_seq {run.last_seq}")
+        finishes = RunEvent.objects.filter(run=run, type="run.finished").count()
+        if finishes != (1 if run.is_finished else 0):
+            half.append(f"run {run.pk} ({run.status}): {finishes} run.finished events")
+    recovered = dict.fromkeys(("run.requeued", "run.resumed"), 0)
+    for kind in RunEvent.objects.filter(type__in=list(recovered)).values_list("type", flat=True):
+        recovered[kind] += 1
+    failed_calls = dict(
+        ToolCall.objects.filter(status=ToolCall.Status.FAILED)
+        .values_list("error_kind")
+        .annotate(n=Count("id"))
+    )
+    running = ToolCall.objects.filter(status=ToolCall.Status.RUNNING).count()
+    succeeded = list(
+        ToolCall.objects.filter(status=ToolCall.Status.SUCCEEDED).values_list(
+            "run_id", "tool_call_id"
+        )
+    )
+    try:
+        call_command("audit_verify", verbosity=0)
+        audit = "ok"
+    except BaseException as exc:
+        audit = f"FAILED: {exc}"
+    # Runs stored though their POST got no 201: the COMMIT reached PostgreSQL
+    # just before the crash cut the connection (the client cannot know).
+    known = {str(pk) for pk in Run.objects.values_list("pk", flat=True)}
+    stored_anyway = len(known - set(created))
+    return {
+        "statuses": statuses,
+        "errors": errors[:3],
+        "half": half,
+        "running_calls": running,
+        "doubled": len(succeeded) - len(set(succeeded)),
+        "audit": audit,
+        "stored_anyway": stored_anyway,
+        "runs": Run.objects.count(),
+        "recovered": recovered,
+        "failed_calls": failed_calls,
+    }
+
+
+def _rows(
+    label: str,
+    down_s: float,
+    answers: list[Answer],
+    crashed: float,
+    back: float,
+    finished_s: float,
+    result: dict[str, Any],
+) -> list[list[str]]:
+    def phase(a: Answer) -> str:
+        if a.started + a.seconds < crashed:
+            return "before"
+        return "down" if a.started < back else "after"
+
+    def summary(selected: list[Answer]) -> str:
+        counts: dict[str, int] = {}
+        for a in selected:
+            key = f"{a.status or 'no answer'}" + (f" {a.kind}" if a.kind else "")
+            counts[key] = counts.get(key, 0) + 1
+        return ", ".join(f"{n} x {key}" for key, n in sorted(counts.items())) or "-"
+
+    down = [a for a in answers if phase(a) == "down"]
+    after = [a for a in answers if phase(a) == "after"]
+    bad = [a for a in answers if a.status == 0 or (a.status >= 500 and a.status != 503)]
+    first_ok = min((a.started + a.seconds for a in after if a.status < 400), default=None)
+    recovered = f"{first_ok - back:.2f} s" if first_ok is not None else "never"
+    slowest = max((a.seconds for a in down), default=0.0)
+    created = sum(1 for a in answers if a.run_id)
+    succeeded = result["statuses"].get("succeeded", 0)
+    half = "; ".join(result["half"][:3])
+    return [
+        [
+            label,
+            f"{sum(1 for a in answers if phase(a) == 'before')} requests before",
+            "-",
+            "-",
+            "-",
+        ],
+        [
+            "answers while PostgreSQL was down",
+            f"{len(down)} requests (create, list, dashboard page)",
+            f"{summary(down)}; slowest {slowest * 1000:.0f} ms",
+            "-",
+            "503 with a clear message",
+        ],
+        [
+            "500s or no answer, whole bench",
+            f"{len(answers)} requests",
+            f"{len(bad)}" + (f" ({summary(bad)})" if bad else ""),
+            "-",
+            "0",
+        ],
+        [
+            "server answers again after PostgreSQL is back",
+            f"{len(after)} requests after: {summary(after)}",
+            f"first 2xx {recovered} after PostgreSQL accepted connections",
+            "-",
+            "without a restart",
+        ],
+        [
+            "runs answered 201 that succeeded",
+            f"{created} runs created",
+            f"{succeeded}/{created} (statuses: {result['statuses']}); all finished "
+            f"{finished_s:.1f} s after the traffic stopped"
+            + (f"; errors: {result['errors']}" if result["errors"] else ""),
+            "-",
+            "all",
+        ],
+        [
+            "half-written runs, open or doubled tool calls",
+            f"{result['runs']} runs in the database ({result['stored_anyway']} stored though "
+            "answered 503: the commit landed as the server died)",
+            f"{len(result['half'])} half-written"
+            + (f" ({half})" if half else "")
+            + f"; {result['running_calls']} calls left running; {result['doubled']} doubled",
+            "-",
+            "0, 0, 0",
+        ],
+        [
+            "how the runs hit by the crash went on",
+            "-",
+            f"{result['recovered']['run.requeued']} re-queued, "
+            f"{result['recovered']['run.resumed']} resumed; failed tool calls by kind: "
+            f"{result['failed_calls'] or 'none'}; {result['log_errors']} errors logged",
+            "-",
+            "-",
+        ],
+        ["audit chain (audit_verify)", "-", result["audit"], "-", "ok"],
+        ["time down", f"{down_s:g} s", f"crash at +{HEALTHY_S:g} s", "-", "-"],
+    ]
