@@ -11,7 +11,6 @@ allow when OWM's own work costs nothing.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from functools import cache
@@ -21,6 +20,8 @@ import openai
 import openai.resources.chat.completions  # before the fork, as OWM's worker
 import redis
 from celery import Celery
+
+from bench._bare import bare_loop
 
 QUEUE = "bench-bare"
 DONE_KEY = "bench:bare:done"  # a Redis list: one finish time per run
@@ -67,17 +68,5 @@ def bare_run(text: str) -> None:
         {"role": "system", "content": "You are the inventory agent."},
         {"role": "user", "content": text},
     ]
-    for _ in range(5):
-        completion = _client().chat.completions.create(
-            model="kimi-k2-0905-preview", messages=messages, tools=TOOLS, temperature=0.6
-        )
-        message = completion.choices[0].message
-        messages.append(message.model_dump(exclude_none=True))
-        if not message.tool_calls:
-            break
-        for call in message.tool_calls:
-            result = {"product_ids": json.loads(call.function.arguments)["product_ids"]}
-            messages.append(
-                {"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)}
-            )
+    bare_loop(_client(), messages, TOOLS, lambda _name, arguments: dict(arguments))
     _done().rpush(DONE_KEY, time.time())

@@ -37,14 +37,15 @@ def reachable(url: str) -> bool:
     return True
 
 
-def responder(server: Any) -> Any:
+def responder(server: Any, latency_s: float = LATENCY_S) -> Any:
+    """A `check_stock_levels` call, then the answer; each after `latency_s`."""
     from tests.fakes.llm_server import DelayedReply, Turn
 
     def reply(request: dict[str, Any]) -> Any:
         if any(m.get("role") == "tool" for m in request.get("messages", [])):
-            return DelayedReply(LATENCY_S, Turn("Stock checked."))
+            return DelayedReply(latency_s, Turn("Stock checked."))
         call = server.tool_calls_reply([("check_stock_levels", {"product_ids": ["SKU-1001"]})])
-        return DelayedReply(LATENCY_S, call)
+        return DelayedReply(latency_s, call)
 
     return reply
 

@@ -104,18 +104,6 @@ class Cluster:
         shutil.rmtree(self.data, ignore_errors=True)
 
 
-def responder(server: Any) -> Any:
-    from tests.fakes.llm_server import DelayedReply, Turn
-
-    def reply(request: dict[str, Any]) -> Any:
-        if any(m.get("role") == "tool" for m in request.get("messages", [])):
-            return DelayedReply(TURN_S, Turn("Stock checked."))
-        call = server.tool_calls_reply([("check_stock_levels", {"product_ids": ["SKU-1001"]})])
-        return DelayedReply(TURN_S, call)
-
-    return reply
-
-
 @dataclass
 class Answer:
     client: str
@@ -181,11 +169,12 @@ def bench_pg_down(*, down_s: float) -> list[list[str]]:
     missing = [name for name in ("initdb", "pg_ctl", "createdb") if _pg_bin(name) is None]
     if missing:
         return [[label, "SKIPPED", f"no {', '.join(missing)} here", "-", "-"]]
+    from bench.concurrency import responder
     from tests.fakes.llm_server import ScriptedLLMServer
 
     cluster = Cluster(free_port())
     server = ScriptedLLMServer()
-    server.responder = responder(server)
+    server.responder = responder(server, TURN_S)
     web: subprocess.Popen | None = None
     try:
         cluster.init()

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import cProfile
 import io
-import json
 import pstats
 import statistics
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from bench._bare import bare_loop
 from bench._django import django_boot, operator_create
 
 TOOL_TURNS = 3
@@ -65,20 +65,7 @@ def bare_conversation(client: Any) -> None:
         {"role": "user", "content": "ping three times"},
     ]
     tools = [{"type": "function", "function": {"name": TOOL, "parameters": TOOL_PARAMETERS}}]
-    for _ in range(10):
-        completion = client.chat.completions.create(
-            model="kimi-k2-0905-preview", messages=messages, tools=tools, temperature=0.6
-        )
-        message = completion.choices[0].message
-        messages.append(message.model_dump(exclude_none=True))
-        if not message.tool_calls:
-            return
-        for call in message.tool_calls:
-            result = echo(None, **json.loads(call.function.arguments))
-            messages.append(
-                {"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)}
-            )
-    raise RuntimeError("the bare loop never got a final answer")
+    bare_loop(client, messages, tools, lambda _name, arguments: echo(None, **arguments))
 
 
 def _owm_setup() -> tuple[Any, Any]:
