@@ -365,7 +365,8 @@ def _rows(
 
     down = [a for a in answers if phase(a) == "down"]
     after = [a for a in answers if phase(a) == "after"]
-    bad = [a for a in answers if a.status == 0 or (a.status >= 500 and a.status != 503)]
+    # No answer, a 5xx other than 503, or a 503 without the database message.
+    bad = [a for a in answers if a.status == 0 or (a.status >= 500 and not a.kind)]
     first_ok = min((a.started + a.seconds for a in after if a.status < 400), default=None)
     recovered = f"{first_ok - back:.2f} s" if first_ok is not None else "never"
     slowest = max((a.seconds for a in down), default=0.0)
@@ -388,7 +389,7 @@ def _rows(
             "503 with a clear message",
         ],
         [
-            "500s or no answer, whole bench",
+            "500s, unexplained 503s or no answer, whole bench",
             f"{len(answers)} requests",
             f"{len(bad)}" + (f" ({summary(bad)})" if bad else ""),
             "-",
