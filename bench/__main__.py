@@ -148,7 +148,7 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
     if args.which == "pgdown":
         from bench.pg_down import bench_pg_down
 
-        return {"rows": bench_pg_down(down_s=args.pg_down)}
+        return bench_pg_down(down_s=args.pg_down)
     raise SystemExit(f"unknown benchmark {args.which}")
 
 

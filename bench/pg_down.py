@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -164,11 +165,14 @@ class Traffic:
             self.stop.wait(PAUSES[client])
 
 
-def bench_pg_down(*, down_s: float) -> list[list[str]]:
+def bench_pg_down(*, down_s: float) -> dict[str, Any]:
+    """{"rows": the table, "checks": the figures the fault test asserts on}."""
     label = f"PostgreSQL crashed for {down_s:g} s during runs (embedded mode)"
     missing = [name for name in ("initdb", "pg_ctl", "createdb") if _pg_bin(name) is None]
     if missing:
-        return [[label, "SKIPPED", f"no {', '.join(missing)} here", "-", "-"]]
+        reason = f"no {', '.join(missing)} here"
+        return {"rows": [[label, "SKIPPED", reason, "-", "-"]], "checks": {"skipped": reason}}
+    os.environ.pop("REDIS_URL", None)  # the embedded mode, whatever the caller runs in
     from bench.concurrency import responder
     from tests.fakes.llm_server import ScriptedLLMServer
 
@@ -232,7 +236,7 @@ def _start(cluster: Cluster) -> tuple[Traffic, subprocess.Popen]:
     return traffic, web
 
 
-def _measure(label: str, cluster: Cluster, traffic: Traffic, down_s: float) -> list[list[str]]:
+def _measure(label: str, cluster: Cluster, traffic: Traffic, down_s: float) -> dict[str, Any]:
     threads = [
         threading.Thread(target=traffic.drive, args=(client,), daemon=True) for client in PAUSES
     ]
@@ -243,18 +247,18 @@ def _measure(label: str, cluster: Cluster, traffic: Traffic, down_s: float) -> l
     cluster.crash()
     time.sleep(down_s)
     cluster.start()
-    back = time.monotonic()
+    back, back_wall = time.monotonic(), time.time()
     time.sleep(HEALTHY_S)
     traffic.stop.set()
     for thread in threads:
         thread.join(30)
     created = [a.run_id for a in traffic.answers if a.run_id]
     finished_s = _wait_finished(created, FINISH_S)
-    result = _checks(created)
+    result = _checks(created, back_wall)
     log = (cluster.root / "web.log").read_text(errors="replace")
     result["log_errors"] = log.count(" ERROR ")
     print(f"pgdown server log: {cluster.root / 'web.log'}", file=sys.stderr)
-    return _rows(label, down_s, traffic.answers, crashed, back, finished_s, result)
+    return _report(label, down_s, traffic.answers, crashed, back, finished_s, result)
 
 
 def _wait_finished(run_ids: list[str], timeout_s: float) -> float:
@@ -275,7 +279,7 @@ def _wait_finished(run_ids: list[str], timeout_s: float) -> float:
     return time.monotonic() - t0
 
 
-def _checks(created: list[str]) -> dict[str, Any]:
+def _checks(created: list[str], back_wall: float) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count
@@ -339,10 +343,16 @@ def _checks(created: list[str]) -> dict[str, Any]:
         "runs": Run.objects.count(),
         "recovered": recovered,
         "failed_calls": failed_calls,
+        # A call opened a moment after PostgreSQL was back that crashed: a
+        # connection the crash killed was used again (health checks prevent it).
+        "crashed_after_back": ToolCall.objects.filter(
+            error_kind="crashed",
+            started_at__gt=datetime.fromtimestamp(back_wall + 0.5, tz=UTC),
+        ).count(),
     }
 
 
-def _rows(
+def _report(
     label: str,
     down_s: float,
     answers: list[Answer],
@@ -350,7 +360,7 @@ def _rows(
     back: float,
     finished_s: float,
     result: dict[str, Any],
-) -> list[list[str]]:
+) -> dict[str, Any]:
     def phase(a: Answer) -> str:
         if a.started + a.seconds < crashed:
             return "before"
@@ -373,7 +383,19 @@ def _rows(
     created = sum(1 for a in answers if a.run_id)
     succeeded = result["statuses"].get("succeeded", 0)
     half = "; ".join(result["half"][:3])
-    return [
+    checks = {
+        "down_503": sum(1 for a in down if a.status == 503 and a.kind),
+        "bad": len(bad),
+        "recovered_s": None if first_ok is None else first_ok - back,
+        "created": created,
+        "succeeded": succeeded,
+        "half_written": len(result["half"]),
+        "running_calls": result["running_calls"],
+        "doubled": result["doubled"],
+        "audit": result["audit"],
+        "crashed_after_back": result["crashed_after_back"],
+    }
+    rows = [
         [
             label,
             f"{sum(1 for a in answers if phase(a) == 'before')} requests before",
@@ -433,3 +455,4 @@ def _rows(
         ["audit chain (audit_verify)", "-", result["audit"], "-", "ok"],
         ["time down", f"{down_s:g} s", f"crash at +{HEALTHY_S:g} s", "-", "-"],
     ]
+    return {"rows": rows, "checks": checks}

@@ -1,0 +1,51 @@
+"""PostgreSQL crashes under a running server, for real: `python -m bench pgdown`
+in a child process (a private cluster it creates and crashes with `pg_ctl stop
+-m immediate`; the machine's server is never touched), with runs executing and
+clients calling the API and the dashboard. The same checks as the bench, as
+assertions. test_database_unavailable.py covers the answers in-process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def crash() -> dict:
+    command = [sys.executable, "-m", "bench", "pgdown", "--child", "--pg-down", "2"]
+    done = subprocess.run(  # noqa: S603
+        command, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    checks = json.loads(done.stdout.strip().splitlines()[-1])["checks"]
+    if "skipped" in checks:
+        pytest.skip(f"no PostgreSQL server binaries: {checks['skipped']}")
+    return checks
+
+
+def test_while_it_is_down_every_answer_is_a_503_with_the_message_and_never_a_500(crash):
+    assert crash["down_503"] > 0  # the outage was seen
+    assert crash["bad"] == 0  # no 500, no 503 without the message, no hang
+
+
+def test_the_server_answers_again_once_it_is_back_without_a_restart(crash):
+    assert crash["recovered_s"] is not None
+    assert crash["recovered_s"] < 5
+    # No tool call fails on a connection the crash killed (health checks).
+    assert crash["crashed_after_back"] == 0
+
+
+def test_every_acknowledged_run_succeeds_and_nothing_is_half_written(crash):
+    assert crash["created"] > 0
+    assert crash["succeeded"] == crash["created"]
+    assert crash["half_written"] == 0
+    assert crash["running_calls"] == 0
+    assert crash["doubled"] == 0
+    assert crash["audit"] == "ok"
