@@ -134,3 +134,42 @@ def test_without_postgresql_a_multi_process_deployment_requeues_nothing(
     make_run(scenario.operator, quiet_s=3600)
     assert runs_requeue_stale(stale_after_s=120) == 0
     assert enqueued == []
+
+
+def test_a_run_stopped_by_a_database_error_is_tried_again_with_backoff(monkeypatch):
+    """Not after the stale-run re-queue's quiet period (minutes): after 1, 2,
+    4 ... 60 s; once the retries are spent, the re-queue is the safety net."""
+    from celery.exceptions import Retry
+    from django.db import OperationalError
+
+    @contextmanager
+    def claimed(run_id: object) -> Iterator[bool]:
+        yield True
+
+    def database_gone(**kwargs: object) -> None:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    countdowns: list[int] = []
+
+    def retry(**kwargs):  # type: ignore[no-untyped-def]
+        countdowns.append(kwargs["countdown"])
+        return Retry()
+
+    monkeypatch.setattr(tasks, "run_claim", claimed)
+    monkeypatch.setattr(tasks, "run_execute", database_gone)
+    monkeypatch.setattr(tasks.run_agent, "retry", retry)
+
+    def deliver(retries: int) -> None:
+        tasks.run_agent.push_request(retries=retries, is_eager=False)
+        try:
+            tasks.run_agent.run("a-run-id")
+        finally:
+            tasks.run_agent.pop_request()
+
+    for retries in (0, 1, 3, 9):
+        with pytest.raises(Retry):
+            deliver(retries)
+    assert countdowns == [1, 2, 8, 60]
+    with pytest.raises(OperationalError):  # spent: left to the stale-run re-queue
+        deliver(tasks.DATABASE_RETRIES)
+    assert len(countdowns) == 4
