@@ -38,7 +38,6 @@ from bench._ports import free_port, port_wait
 
 ROOT = Path(__file__).resolve().parent.parent
 TURN_S = 0.3  # every model turn
-STALE_S = 6  # OWM_RUN_STALE_SECONDS for this bench (the product default is longer)
 HEALTHY_S = 3.0  # traffic before the crash, and after PostgreSQL is back
 FINISH_S = 120.0  # for every run to finish once PostgreSQL is back
 PAUSES = {"create": 0.25, "list": 0.1, "page": 0.1}  # seconds between a client's requests
@@ -190,8 +189,6 @@ def bench_pg_down(*, down_s: float) -> dict[str, Any]:
                     "OWM_LLM_API_KEY": "bench-key",
                     "OWM_LLM_MAX_RETRIES": "0",
                     "OWM_LLM_STREAM": "false",
-                    "OWM_RUN_STALE_SECONDS": str(STALE_S),
-                    "OWM_RUN_REQUEUE_INTERVAL": "2",
                 },
             )
             traffic, web = _start(cluster)
