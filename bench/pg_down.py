@@ -23,6 +23,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -172,6 +173,9 @@ def bench_pg_down(*, down_s: float) -> dict[str, Any]:
         reason = f"no {', '.join(missing)} here"
         return {"rows": [[label, "SKIPPED", reason, "-", "-"]], "checks": {"skipped": reason}}
     os.environ.pop("REDIS_URL", None)  # the embedded mode, whatever the caller runs in
+    # A caller that gives up (a test's timeout) sends SIGTERM: leave through the
+    # `finally` below, which stops the server and the cluster.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"stopped by SIGTERM: {label}"))
     from bench.concurrency import responder
     from tests.fakes.llm_server import ScriptedLLMServer
 
@@ -194,10 +198,16 @@ def bench_pg_down(*, down_s: float) -> dict[str, Any]:
             traffic, web = _start(cluster)
             return _measure(label, cluster, traffic, down_s)
     finally:
-        if web is not None:
-            web.terminate()
-            web.wait(20)
-        cluster.remove()
+        try:
+            if web is not None:
+                web.terminate()
+                try:
+                    web.wait(20)
+                except subprocess.TimeoutExpired:
+                    web.kill()
+                    web.wait(10)
+        finally:
+            cluster.remove()
 
 
 def _start(cluster: Cluster) -> tuple[Traffic, subprocess.Popen]:
