@@ -220,6 +220,10 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # (apps.agents.recovery); beat looks every OWM_RUN_REQUEUE_INTERVAL seconds.
 OWM_RUN_STALE_SECONDS = env_int("OWM_RUN_STALE_SECONDS", 120)
 OWM_RUN_REQUEUE_INTERVAL = env_int("OWM_RUN_REQUEUE_INTERVAL", 15)
+# A run that was running when it was abandoned this many times (its worker died,
+# or the database failed, every time it ran) is failed instead of re-queued
+# again: each attempt costs model calls.
+OWM_RUN_MAX_REQUEUES = env_int("OWM_RUN_MAX_REQUEUES", 5)
 CELERY_TASK_ALWAYS_EAGER = env_bool("OWM_CELERY_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {

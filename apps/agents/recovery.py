@@ -35,7 +35,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from apps.agents.events import run_event_publish
-from apps.agents.models import Run
+from apps.agents.models import Run, RunEvent
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +109,33 @@ def _stale_runs(stale_after_s: float) -> list[Run]:
     )
 
 
+def _run_give_up_if_spent(run: Run) -> bool:
+    """A running run abandoned OWM_RUN_MAX_REQUEUES times already (its worker
+    died, or the database failed, each time it ran) is failed rather than
+    queued again, since every attempt costs model calls. Re-queues of a run
+    still waiting in the queue (a backlog) do not count. True when done, or
+    when a worker holds the run (nothing to do either way)."""
+    abandoned = RunEvent.objects.filter(
+        run=run, type="run.requeued", data__status=Run.Status.RUNNING
+    ).count()
+    if abandoned < settings.OWM_RUN_MAX_REQUEUES:
+        return False
+    from apps.agents.services import run_give_up
+
+    with run_claim(run.pk) as claimed:
+        if claimed:
+            logger.warning("run %s abandoned %d times: failed, not re-queued", run.pk, abandoned)
+            run_give_up(
+                run=run,
+                reason=(
+                    f"stopped: the run was abandoned {abandoned} times before it finished "
+                    "(its worker stopped, or the database failed, each time it ran); "
+                    "it is not queued again"
+                ),
+            )
+    return True
+
+
 def runs_requeue_stale(*, stale_after_s: float | None = None) -> int:
     """Queue again the unfinished runs that nobody executes and that have been
     quiet for `stale_after_s` (default OWM_RUN_STALE_SECONDS). Returns how many."""
@@ -120,6 +147,8 @@ def runs_requeue_stale(*, stale_after_s: float | None = None) -> int:
     stale_after_s = stale_after_s if stale_after_s is not None else settings.OWM_RUN_STALE_SECONDS
     requeued = 0
     for run in _stale_runs(stale_after_s):
+        if run.status == Run.Status.RUNNING and _run_give_up_if_spent(run):
+            continue
         if run_is_held(run.pk):
             continue
         quiet = timezone.now() - (run.last_event_at or run.created_at)

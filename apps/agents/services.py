@@ -402,6 +402,17 @@ def _run_finish(run: Run, result: LoopResult, transcript: _Transcript) -> Run:
     return run
 
 
+def run_give_up(*, run: Run, reason: str) -> Run:
+    """Finish as failed a run that keeps being abandoned mid-way (see
+    apps.agents.recovery), closing the calls its workers left running. The
+    caller holds the run's lock."""
+    from apps.tools.services import calls_interrupted_close
+
+    calls_interrupted_close(run=run)
+    result = LoopResult(status="failed", error=reason, iterations=run.iterations)
+    return _run_finish(run, result, _Transcript(run))
+
+
 def runs_waiting_unblock() -> int:
     """Queue again paused runs whose approvals were all decided: covers a
     decision whose resume message was lost in a crash."""

@@ -396,13 +396,22 @@ def _call_close(
     return ToolOutcome(call=call, result=_model_result(call))
 
 
-def _call_interrupted(call: ToolCall, *, run: Run | None) -> None:
+def _call_interrupted(call: ToolCall, *, run: Run | None, then: str = "it is run again") -> None:
     """Close an attempt that a dead worker left running: failed, counted,
     audited and announced like any other call, so no record stays "running"."""
     elapsed = (timezone.now() - call.started_at).total_seconds()
     call._t0 = time.perf_counter() - elapsed  # type: ignore[attr-defined]
-    message = f"{call.tool_name} was interrupted (its worker stopped); it is run again"
+    message = f"{call.tool_name} was interrupted (its worker stopped); {then}"
     _call_close(call, ToolCall.Status.FAILED, error=(INTERRUPTED, message), run=run)
+
+
+def calls_interrupted_close(*, run: Run) -> int:
+    """Close as interrupted the calls of a run that is given up, which its dead
+    workers left running. Returns how many."""
+    stale = list(ToolCall.objects.filter(run=run, status=ToolCall.Status.RUNNING))
+    for call in stale:
+        _call_interrupted(call, run=run, then="the run is given up")
+    return len(stale)
 
 
 def _audit(call: ToolCall, run: Run | None, approval: Approval | None) -> None:

@@ -173,3 +173,62 @@ def test_a_run_stopped_by_a_database_error_is_tried_again_with_backoff(monkeypat
     with pytest.raises(OperationalError):  # spent: left to the stale-run re-queue
         deliver(tasks.DATABASE_RETRIES)
     assert len(countdowns) == 4
+
+
+def abandoned(run: Run, times: int, *, status: str = Run.Status.RUNNING) -> None:
+    """`times` earlier re-queues of the run while it had `status`, long ago."""
+    for _ in range(times):
+        run_event_publish(run=run, event_type="run.requeued", data={"status": status})
+    then = timezone.now() - timedelta(seconds=600)
+    RunEvent.objects.filter(run=run).update(created_at=then)
+
+
+def test_a_running_run_abandoned_too_often_is_failed_instead_of_queued_again(
+    scenario, enqueued, settings
+):
+    from apps.tools.models import ToolCall
+
+    settings.OWM_RUN_MAX_REQUEUES = 3
+    run = make_run(scenario.operator, quiet_s=600, status=Run.Status.RUNNING)
+    call = ToolCall.objects.create(
+        tool_name="check_stock_levels", source="agent", run=run, tool_call_id="c1",
+        arguments={}, actor=scenario.operator,
+    )  # fmt: skip
+    abandoned(run, 3)
+
+    assert runs_requeue_stale(stale_after_s=120) == 0
+    assert enqueued == []
+    run.refresh_from_db()
+    assert run.status == Run.Status.FAILED
+    assert "abandoned 3 times" in run.error
+    assert run.finished_at is not None
+    finished = RunEvent.objects.get(run=run, type="run.finished")
+    assert finished.data["status"] == "failed"
+    call.refresh_from_db()  # no record stays running
+    assert (call.status, call.error_kind) == (ToolCall.Status.FAILED, "interrupted")
+    assert "given up" in call.error
+
+
+def test_fewer_abandonments_or_requeues_while_waiting_in_the_queue_do_not_count(
+    scenario, enqueued, settings
+):
+    settings.OWM_RUN_MAX_REQUEUES = 3
+    running = make_run(scenario.operator, quiet_s=600, status=Run.Status.RUNNING)
+    abandoned(running, 2)
+    backlogged = make_run(scenario.operator, quiet_s=600, status=Run.Status.QUEUED)
+    abandoned(backlogged, 5, status=Run.Status.QUEUED)
+
+    assert runs_requeue_stale(stale_after_s=120) == 2
+    assert sorted(enqueued) == sorted([str(running.pk), str(backlogged.pk)])
+    assert not Run.objects.filter(status=Run.Status.FAILED).exists()
+
+
+def test_a_run_a_worker_holds_is_neither_failed_nor_queued_again(scenario, enqueued, settings):
+    settings.OWM_RUN_MAX_REQUEUES = 1
+    run = make_run(scenario.operator, quiet_s=600, status=Run.Status.RUNNING)
+    abandoned(run, 4)
+    with held_elsewhere(run.pk):
+        assert runs_requeue_stale(stale_after_s=120) == 0
+    assert enqueued == []
+    run.refresh_from_db()
+    assert run.status == Run.Status.RUNNING
