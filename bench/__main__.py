@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=4, help="concurrency: worker processes")
     parser.add_argument(
         "--redis-url",
-        help="concurrency: Redis, own db (default db 13); live: Redis mode, own db (flushed)",
+        help="concurrency: Redis, own db (default db 13); live, pgdown: Redis mode, own db "
+        "(flushed)",
     )
     parser.add_argument("--kills", type=int, default=5, help="faults: worker SIGKILLs")
     parser.add_argument(
@@ -148,7 +149,7 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
     if args.which == "pgdown":
         from bench.pg_down import bench_pg_down
 
-        return bench_pg_down(down_s=args.pg_down)
+        return bench_pg_down(down_s=args.pg_down, redis_url=args.redis_url)
     raise SystemExit(f"unknown benchmark {args.which}")
 
 

@@ -1,5 +1,7 @@
 """PostgreSQL down: the embedded mode (`manage.py runserver --noreload`, its
-worker and beat threads) on a PRIVATE PostgreSQL cluster (initdb in a temp
+worker and beat threads), or with `--redis-url` the deployment mode (daphne,
+a `celery worker` with 2 pool processes and `celery beat`, Redis on its own
+db, flushed), on a PRIVATE PostgreSQL cluster (initdb in a temp
 dir, its own port; the machine's server is never touched), runs executing
 against the scripted model. Client threads create runs (POST /api/runs/),
 list them (GET /api/runs/) and load the dashboard's runs page (a logged-in
@@ -165,14 +167,21 @@ class Traffic:
             self.stop.wait(PAUSES[client])
 
 
-def bench_pg_down(*, down_s: float) -> dict[str, Any]:
+def bench_pg_down(*, down_s: float, redis_url: str | None = None) -> dict[str, Any]:
     """{"rows": the table, "checks": the figures the fault test asserts on}."""
-    label = f"PostgreSQL crashed for {down_s:g} s during runs (embedded mode)"
+    mode = "Redis mode: daphne, 2 worker processes, beat" if redis_url else "embedded mode"
+    label = f"PostgreSQL crashed for {down_s:g} s during runs ({mode})"
     missing = [name for name in ("initdb", "pg_ctl", "createdb") if _pg_bin(name) is None]
     if missing:
         reason = f"no {', '.join(missing)} here"
         return {"rows": [[label, "SKIPPED", reason, "-", "-"]], "checks": {"skipped": reason}}
-    os.environ.pop("REDIS_URL", None)  # the embedded mode, whatever the caller runs in
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()  # the bench's own db
+        os.environ["REDIS_URL"] = redis_url
+    else:
+        os.environ.pop("REDIS_URL", None)  # the embedded mode, whatever the caller runs in
     # A caller that gives up (a test's timeout) sends SIGTERM: leave through the
     # `finally` below, which stops the server and the cluster.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"stopped by SIGTERM: {label}"))
@@ -182,7 +191,7 @@ def bench_pg_down(*, down_s: float) -> dict[str, Any]:
     cluster = Cluster(free_port())
     server = ScriptedLLMServer()
     server.responder = responder(server, TURN_S)
-    web: subprocess.Popen | None = None
+    processes: list[subprocess.Popen] = []
     try:
         cluster.init()
         with server:
@@ -195,22 +204,34 @@ def bench_pg_down(*, down_s: float) -> dict[str, Any]:
                     "OWM_LLM_STREAM": "false",
                 },
             )
-            traffic, web = _start(cluster)
+            traffic = _start(cluster, processes, redis=bool(redis_url))
             return _measure(label, cluster, traffic, down_s)
     finally:
         try:
-            if web is not None:
-                web.terminate()
+            for process in processes:
+                process.terminate()
+            for process in processes:
                 try:
-                    web.wait(20)
+                    process.wait(20)
                 except subprocess.TimeoutExpired:
-                    web.kill()
-                    web.wait(10)
+                    process.kill()
+                    process.wait(10)
         finally:
             cluster.remove()
 
 
-def _start(cluster: Cluster) -> tuple[Traffic, subprocess.Popen]:
+def _spawn(
+    cluster: Cluster, name: str, command: list[str], env: dict[str, str]
+) -> subprocess.Popen:
+    log = (cluster.root / f"{name}.log").open("ab")
+    return subprocess.Popen(  # noqa: S603
+        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+
+
+def _start(cluster: Cluster, processes: list[subprocess.Popen], *, redis: bool) -> Traffic:
+    """The demo data, a logged-in session, the server (and in the Redis mode a
+    worker and beat) started into `processes`; the clients' credentials."""
     from django.contrib.auth.models import User
     from django.db import connection
     from django.test import Client
@@ -224,12 +245,19 @@ def _start(cluster: Cluster) -> tuple[Traffic, subprocess.Popen]:
     session = browser.cookies["sessionid"].value
     connection.close()
     port = free_port()
-    env = {**os.environ, "OWM_EMBEDDED_WORKER": "true"}
-    log = (cluster.root / "web.log").open("ab")
-    web = subprocess.Popen(  # noqa: S603
-        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    env = {**os.environ, "OWM_EMBEDDED_WORKER": "false" if redis else "true"}
+    if redis:
+        celery = str(ROOT / ".venv/bin/celery")
+        worker = [celery, "-A", "owm", "worker", "-l", "info", "--concurrency", "2",
+                  "--without-gossip", "--without-mingle"]  # fmt: skip
+        beat = [celery, "-A", "owm", "beat", "-l", "info", "-s", str(cluster.root / "beat")]
+        web = [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port)]
+        processes.append(_spawn(cluster, "worker", worker, env))
+        processes.append(_spawn(cluster, "beat", beat, env))
+        processes.append(_spawn(cluster, "web", [*web, "owm.asgi:application"], env))
+    else:
+        web = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+        processes.append(_spawn(cluster, "web", web, env))
     if not port_wait(port, 30):
         raise RuntimeError(f"the server did not start: see {cluster.root / 'web.log'}")
     credentials = {"username": "bench-admin", "password": "bench-admin-pass"}
@@ -239,8 +267,7 @@ def _start(cluster: Cluster) -> tuple[Traffic, subprocess.Popen]:
     )
     token = json.loads(token_request.getresponse().read())["access"]
     token_request.close()
-    traffic = Traffic(port=port, token=token, session=session)
-    return traffic, web
+    return Traffic(port=port, token=token, session=session)
 
 
 def _measure(label: str, cluster: Cluster, traffic: Traffic, down_s: float) -> dict[str, Any]:
@@ -262,9 +289,10 @@ def _measure(label: str, cluster: Cluster, traffic: Traffic, down_s: float) -> d
     created = [a.run_id for a in traffic.answers if a.run_id]
     finished_s = _wait_finished(created, FINISH_S)
     result = _checks(created, back_wall)
-    log = (cluster.root / "web.log").read_text(errors="replace")
-    result["log_errors"] = log.count(" ERROR ")
-    print(f"pgdown server log: {cluster.root / 'web.log'}", file=sys.stderr)
+    result["log_errors"] = sum(
+        log.read_text(errors="replace").count(" ERROR ") for log in cluster.root.glob("*.log")
+    )
+    print(f"pgdown logs: {cluster.root}", file=sys.stderr)
     return _report(label, down_s, traffic.answers, crashed, back, finished_s, result)
 
 
