@@ -1,25 +1,38 @@
 """PostgreSQL crashes under a running server, for real: `python -m bench pgdown`
 in a child process (a private cluster it creates and crashes with `pg_ctl stop
 -m immediate`; the machine's server is never touched), with runs executing and
-clients calling the API and the dashboard. The same checks as the bench, as
+clients calling the API and the dashboard: the embedded mode, or with REDIS_URL
+set the deployment mode (daphne, a celery worker, beat). The same checks as the bench, as
 assertions. test_database_unavailable.py covers the answers in-process."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 300
+BENCH_REDIS_DB = 9
+
+
+def _bench_redis_url() -> str | None:
+    """With REDIS_URL (CI's second pass) the deployment mode, on a db of its own
+    on the same server: the bench flushes it."""
+    url = os.environ.get("REDIS_URL")
+    return urlunsplit(urlsplit(url)._replace(path=f"/{BENCH_REDIS_DB}")) if url else None
 
 
 @pytest.fixture(scope="module")
 def crash() -> dict:
     command = [sys.executable, "-m", "bench", "pgdown", "--child", "--pg-down", "2"]
+    if redis_url := _bench_redis_url():
+        command += ["--redis-url", redis_url]
     bench = subprocess.Popen(  # noqa: S603
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
