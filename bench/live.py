@@ -26,13 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import http.client
 import json
-import os
 import re
-import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -41,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._django import django_boot
-from bench._ports import free_port, port_wait
+from bench._servers import api, server_start, stop, worker_start
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOL_TURNS = 3
@@ -71,22 +67,6 @@ def responder(server: Any, gate: threading.Event, turn_s: float, runs: int) -> A
         return DelayedReply(turn_s, answer) if done and turn_s else answer
 
     return reply
-
-
-def _api(port: int, method: str, path: str, body: dict[str, Any], token: str = "") -> Any:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    try:
-        connection.request(method, path, json.dumps(body), headers)
-        response = connection.getresponse()
-        data = response.read()
-        if response.status >= 300:
-            raise RuntimeError(f"{method} {path}: {response.status} {data[:300]!r}")
-        return json.loads(data)
-    finally:
-        connection.close()
 
 
 @dataclass
@@ -161,9 +141,9 @@ async def _lag_monitor(tally: Tally) -> None:
 
 async def _drive(port: int, token: str, clients: int, runs: int, gate: threading.Event) -> Tally:
     run_ids = [
-        _api(
-            port, "POST", "/api/runs/", {"agent": "inventory", "input": f"check stock {n}"}, token
-        )["id"]
+        api(port, "POST", "/api/runs/", {"agent": "inventory", "input": f"check stock {n}"}, token)[
+            "id"
+        ]
         for n in range(runs)
     ]
     tally = Tally(clients)
@@ -184,57 +164,6 @@ async def _drive(port: int, token: str, clients: int, runs: int, gate: threading
         task.cancel()
     monitor.cancel()
     return tally
-
-
-def _worker_start(runs: int) -> subprocess.Popen:
-    command = [
-        str(ROOT / ".venv/bin/celery"), "-A", "owm", "worker", "-l", "warning",
-        "--concurrency", str(runs), "--without-gossip", "--without-mingle",
-    ]  # fmt: skip
-    return _spawn(command, dict(os.environ))
-
-
-def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen:
-    """In a session of its own: `_stop` ends its children too (the embedded
-    worker's beat is a forked process that outlives a terminated server)."""
-    return subprocess.Popen(  # noqa: S603
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,  # a server's access log: a line per connect
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def _server_start(redis: bool) -> tuple[subprocess.Popen, int]:
-    """daphne as deployed (Redis mode), or `runserver` as ./scripts/run does."""
-    port = free_port()
-    if redis:
-        command = [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port)]
-        command.append("owm.asgi:application")
-        env = dict(os.environ)
-    else:
-        command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
-        env = {**os.environ, "OWM_EMBEDDED_WORKER": "true"}
-    process = _spawn(command, env)
-    if port_wait(port, 30):
-        return process, port
-    _stop(process)
-    raise RuntimeError(f"the server did not start on port {port}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(30)
-    time.sleep(0.5)  # then whatever it left behind in its session
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def bench_live(
@@ -296,10 +225,10 @@ def _measure(
                 import redis
 
                 redis.Redis.from_url(redis_url).flushdb()
-                processes.append(_worker_start(runs))
-            process, port = _server_start(redis=bool(redis_url))
+                processes.append(worker_start(runs))
+            process, port = server_start(redis=bool(redis_url))
             processes.append(process)
-            token = _api(
+            token = api(
                 port,
                 "POST",
                 "/api/auth/token",
@@ -309,7 +238,7 @@ def _measure(
         finally:
             gate.set()
             for process in processes:
-                _stop(process)
+                stop(process)
 
 
 def _rows(label: str, tally: Tally, runs: int) -> list[list[str]]:

@@ -38,6 +38,7 @@ from typing import Any
 
 from bench._django import django_boot
 from bench._ports import free_port, port_wait
+from bench._servers import api, server_start, spawn, stop, worker_start
 
 ROOT = Path(__file__).resolve().parent.parent
 TURN_S = 0.3  # every model turn
@@ -209,24 +210,9 @@ def bench_pg_down(*, down_s: float, redis_url: str | None = None) -> dict[str, A
     finally:
         try:
             for process in processes:
-                process.terminate()
-            for process in processes:
-                try:
-                    process.wait(20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(10)
+                stop(process)
         finally:
             cluster.remove()
-
-
-def _spawn(
-    cluster: Cluster, name: str, command: list[str], env: dict[str, str]
-) -> subprocess.Popen:
-    log = (cluster.root / f"{name}.log").open("ab")
-    return subprocess.Popen(  # noqa: S603
-        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
 
 
 def _start(cluster: Cluster, processes: list[subprocess.Popen], *, redis: bool) -> Traffic:
@@ -244,29 +230,15 @@ def _start(cluster: Cluster, processes: list[subprocess.Popen], *, redis: bool) 
     browser.force_login(admin)
     session = browser.cookies["sessionid"].value
     connection.close()
-    port = free_port()
-    env = {**os.environ, "OWM_EMBEDDED_WORKER": "false" if redis else "true"}
     if redis:
-        celery = str(ROOT / ".venv/bin/celery")
-        worker = [celery, "-A", "owm", "worker", "-l", "info", "--concurrency", "2",
-                  "--without-gossip", "--without-mingle"]  # fmt: skip
-        beat = [celery, "-A", "owm", "beat", "-l", "info", "-s", str(cluster.root / "beat")]
-        web = [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port)]
-        processes.append(_spawn(cluster, "worker", worker, env))
-        processes.append(_spawn(cluster, "beat", beat, env))
-        processes.append(_spawn(cluster, "web", [*web, "owm.asgi:application"], env))
-    else:
-        web = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
-        processes.append(_spawn(cluster, "web", web, env))
-    if not port_wait(port, 30):
-        raise RuntimeError(f"the server did not start: see {cluster.root / 'web.log'}")
+        processes.append(worker_start(2, cluster.root / "worker.log"))
+        beat = [str(ROOT / ".venv/bin/celery"), "-A", "owm", "beat", "-l", "info",
+                "-s", str(cluster.root / "beat")]  # fmt: skip
+        processes.append(spawn(beat, dict(os.environ), cluster.root / "beat.log"))
+    web, port = server_start(redis=redis, log=cluster.root / "web.log")
+    processes.append(web)
     credentials = {"username": "bench-admin", "password": "bench-admin-pass"}
-    token_request = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
-    token_request.request(
-        "POST", "/api/auth/token", json.dumps(credentials), {"Content-Type": "application/json"}
-    )
-    token = json.loads(token_request.getresponse().read())["access"]
-    token_request.close()
+    token = api(port, "POST", "/api/auth/token", credentials)["access"]
     return Traffic(port=port, token=token, session=session)
 
 
