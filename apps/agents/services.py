@@ -142,8 +142,8 @@ def run_execute(*, run_id: str) -> Run | None:
     except (OperationalError, InterfaceError):
         # The database went away (or a transient error such as a deadlock):
         # the run is stored up to its last commit and is not to blame, so it
-        # is not failed. It stays running; the stale-run re-queue
-        # (apps.agents.recovery) resumes it once nobody holds it.
+        # is not failed. It stays running; its task retries it
+        # (apps.agents.tasks.run_agent), the stale-run re-queue behind that.
         logger.warning("run %s stopped by a database error; it resumes later", run.pk)
         raise
     except Exception as exc:  # a crash in one run must not kill the worker

@@ -298,7 +298,7 @@ def test_a_database_error_mid_run_leaves_the_run_to_resume_instead_of_failing_it
     scenario, settings, monkeypatch
 ):
     """PostgreSQL restarted, a deadlock: the run is not to blame. It stays
-    running (the stale-run re-queue resumes it) and succeeds when resumed."""
+    running (its task retries it) and succeeds when resumed."""
     from django.db import OperationalError
 
     from apps.agents import services

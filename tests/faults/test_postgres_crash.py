@@ -2,8 +2,9 @@
 in a child process (a private cluster it creates and crashes with `pg_ctl stop
 -m immediate`; the machine's server is never touched), with runs executing and
 clients calling the API and the dashboard: the embedded mode, or with REDIS_URL
-set the deployment mode (daphne, a celery worker, beat). The same checks as the bench, as
-assertions. test_database_unavailable.py covers the answers in-process."""
+set the deployment mode (daphne, a celery worker, beat). The same checks as
+the bench, as assertions. test_database_unavailable.py covers the answers
+in-process."""
 
 from __future__ import annotations
 
