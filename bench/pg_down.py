@@ -68,43 +68,34 @@ class Cluster:
     def url(self) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/owm"
 
-    def _run(self, *command: str) -> None:
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+    def _pg(self, program: str, *args: str) -> None:
+        """Run one of PostgreSQL's programs (as the postgres user when root:
+        PostgreSQL refuses to run as root)."""
+        command: tuple[str, ...] = (str(_pg_bin(program)), *args)
+        if os.geteuid() == 0:
             command = ("runuser", "-u", "postgres", "--", *command)
         subprocess.run(command, check=True, capture_output=True, timeout=120)  # noqa: S603
 
     def init(self) -> None:
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres")
-        self._run(str(_pg_bin("initdb")), "-D", str(self.data), "-U", "postgres", "--auth=trust")
+        self._pg("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust")
         self.start()
-        self._run(
-            str(_pg_bin("createdb")),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            "-U",
-            "postgres",
-            "owm",
-        )
+        self._pg("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "owm")
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
-        self._run(
-            str(_pg_bin("pg_ctl")), "-D", str(self.data), "-l", str(self.log), "-o", options,
-            "-w", "start",
-        )  # fmt: skip
+        self._pg("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
         if not port_wait(self.port, 30):
             raise RuntimeError(f"PostgreSQL did not start on {self.port}: see {self.log}")
 
     def crash(self) -> None:
-        self._run(str(_pg_bin("pg_ctl")), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        self._pg("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
     def remove(self) -> None:
         """Stop the server and delete its data; the logs stay."""
         with contextlib.suppress(subprocess.SubprocessError, OSError):
-            self._run(str(_pg_bin("pg_ctl")), "-D", str(self.data), "-m", "fast", "-w", "stop")
+            self._pg("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
         shutil.rmtree(self.data, ignore_errors=True)
 
 
